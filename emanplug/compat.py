@@ -1,0 +1,181 @@
+"""Fixes for the known breakages of the torch 2.14 / mmengine 0.10.7 / mmcv 2.2 /
+mmpretrain 1.2 stack (method notes, section 5).  :func:`apply` runs once on
+``import emanplug``; each fix is idempotent and targeted:
+
+* safe checkpoint loading: torch >= 2.6 loads with ``weights_only=True`` and refuses
+  mmengine's own checkpoints (HistoryBuffer, numpy arrays and scalars).  We allow-list
+  exactly what mmengine checkpoints hold and load local checkpoints through
+  :func:`load_checkpoint_file`, which refuses anything else with a one-line
+  :class:`UnsafeCheckpointError`.  ``weights_only`` is never switched off.
+* numpy 2 + ``mmcv.adjust_hue``: ``np.uint8(negative)`` overflows; the hue shift is
+  done modulo 256 instead.
+* setuptools >= 81 has no ``pkg_resources``, which mmengine uses to resolve
+  ``_base_ = 'mmpretrain::...'``; the same look-ups are done with ``importlib.metadata``.
+* ``Runner.build_dataloader`` passes ``_scope_`` into ``collate_fn`` for configs
+  inherited across packages: :func:`strip_collate_scope` removes it from a config.
+"""
+import importlib.metadata
+import importlib.util
+import os.path as osp
+import pickle
+import re
+from typing import Any, Optional
+
+import numpy as np
+import torch
+
+from .errors import ConfigError
+
+
+class UnsafeCheckpointError(ConfigError):
+    """A checkpoint holds objects outside the allow-list and was not loaded."""
+
+
+def _history_buffer_statistic(owner: Any, name: str) -> Any:
+    """Stand-in for ``getattr`` while unpickling: only HistoryBuffer's statistics methods."""
+    from mmengine.logging import HistoryBuffer
+    if owner is HistoryBuffer and isinstance(name, str) and \
+            callable(HistoryBuffer._statistics_methods.get(name)):
+        return HistoryBuffer._statistics_methods[name]
+    raise pickle.UnpicklingError(
+        f'getattr({getattr(owner, "__name__", type(owner).__name__)}, {name!r}) is not allowed')
+
+
+def allow_mmengine_checkpoints() -> None:
+    """Allow-list, for ``torch.load(weights_only=True)``, what mmengine checkpoints hold:
+    HistoryBuffer (with its statistics methods), numpy arrays, dtypes and scalars."""
+    from mmengine.logging import HistoryBuffer
+    from numpy._core.multiarray import _reconstruct, scalar
+    dtype_classes = [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith('DType')]
+    torch.serialization.add_safe_globals(
+        [HistoryBuffer, np.ndarray, np.dtype, _reconstruct, scalar, *dtype_classes,
+         (_history_buffer_statistic, 'builtins.getattr')])
+
+
+def load_checkpoint_file(filename: str, map_location: Any = None) -> Any:
+    """``torch.load`` a local checkpoint with ``weights_only=True`` and the allow-list.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        UnsafeCheckpointError: the file holds something else (e.g. a pickled callable);
+            nothing in it was executed.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {filename} does not exist')
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        found = re.search(r'GLOBAL ([\w.]+)|function (\S+)|unsupported global.*?(\S+)', str(err))
+        what = next((g for g in found.groups() if g), 'an object') if found else 'an object'
+        raise UnsafeCheckpointError(
+            f'checkpoint {filename} holds {what}, which is not in the allow-list of safe '
+            'checkpoint contents (tensors, containers, numbers, numpy arrays, mmengine '
+            'HistoryBuffer); refusing to load it') from None
+
+
+def _use_safe_local_loader() -> None:
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_file, force=True)
+
+
+def adjust_hue(img: np.ndarray, hue_factor: float, backend: Optional[str] = None) -> np.ndarray:
+    """``mmcv.adjust_hue`` with the hue shift taken modulo 256, valid under numpy 2."""
+    import cv2
+    from PIL import Image
+    import mmcv.image.photometric as photometric
+    backend = backend or photometric.imread_backend
+    if backend not in ('cv2', 'pillow'):
+        raise ValueError(f"backend={backend!r} is not supported; allowed: 'cv2', 'pillow'")
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f'hue_factor={hue_factor} is not in [-0.5, 0.5]')
+    if not (isinstance(img, np.ndarray) and img.ndim in (2, 3)):
+        raise TypeError('img should be an ndarray with 2 or 3 dimensions')
+    shift = np.uint8(int(hue_factor * 255) % 256)
+    if backend == 'pillow':
+        pil = Image.fromarray(np.ascontiguousarray(img[..., ::-1]), mode='RGB')
+        h, s, v = pil.convert('HSV').split()
+        h = Image.fromarray(np.array(h, dtype=np.uint8) + shift, 'L')
+        return np.array(Image.merge('HSV', (h, s, v)).convert('RGB'), dtype=img.dtype)[..., ::-1]
+    hsv = cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_BGR2HSV_FULL)
+    hsv[..., 0] += shift  # uint8 arithmetic wraps around the hue circle
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL).astype(img.dtype)
+
+
+def _fix_hue() -> None:
+    import mmcv
+    import mmcv.image
+    import mmcv.image.photometric
+    for module in (mmcv, mmcv.image, mmcv.image.photometric):
+        module.adjust_hue = adjust_hue
+
+
+def package2module(package: str) -> str:
+    """Top-level module of an installed distribution (``mmcv-lite`` -> ``mmcv``)."""
+    dist = importlib.metadata.distribution(package)
+    top = (dist.read_text('top_level.txt') or '').split()
+    if top:
+        return top[0]
+    modules = [m for m, dists in importlib.metadata.packages_distributions().items()
+               if dist.metadata['Name'] in dists and not m.startswith('_')]
+    if not modules:
+        raise ValueError(f'can not infer the module name of {package}')
+    return sorted(modules)[0]
+
+
+def is_installed(package: str) -> bool:
+    """Whether a distribution or module named ``package`` is installed."""
+    try:
+        importlib.metadata.distribution(package)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(package)
+        return spec is not None and spec.origin is not None
+
+
+def get_installed_path(package: str) -> str:
+    """Directory of the installed package ``package`` (distribution or module name)."""
+    try:
+        module = package2module(package)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        module = package
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f'package {package!r} is not installed')
+    return osp.dirname(spec.origin)
+
+
+def _fix_pkg_resources() -> None:
+    import mmengine.config.config as config_module
+    import mmengine.utils
+    import mmengine.utils.package_utils as package_utils
+    for module in (package_utils, mmengine.utils, config_module):
+        for fn in (is_installed, get_installed_path, package2module):
+            if hasattr(module, fn.__name__):
+                setattr(module, fn.__name__, fn)
+
+
+def strip_collate_scope(cfg: Any) -> Any:
+    """Remove ``_scope_`` from every ``*_dataloader.collate_fn`` of an mmengine config."""
+    for key in list(cfg.keys()):
+        loader = cfg.get(key)
+        if key.endswith('dataloader') and isinstance(loader, dict):
+            collate = loader.get('collate_fn')
+            if isinstance(collate, dict):
+                collate.pop('_scope_', None)
+    return cfg
+
+
+_applied = False
+
+
+def apply() -> None:
+    """Apply every fix (once)."""
+    global _applied
+    if _applied:
+        return
+    allow_mmengine_checkpoints()
+    _use_safe_local_loader()
+    _fix_hue()
+    _fix_pkg_resources()
+    _applied = True

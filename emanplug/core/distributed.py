@@ -1,0 +1,52 @@
+"""Small torch.distributed helpers that work with gloo (CPU) and nccl (GPU)."""
+from typing import List, Optional
+
+import torch
+import torch.distributed as dist
+
+
+def world_size(group: Optional[dist.ProcessGroup] = None) -> int:
+    """Number of processes in ``group``; 1 when torch.distributed is not initialised."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return 1
+    return dist.get_world_size(group)
+
+
+def rank(group: Optional[dist.ProcessGroup] = None) -> int:
+    """Rank of this process in ``group``; 0 when torch.distributed is not initialised."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return 0
+    return dist.get_rank(group)
+
+
+@torch.no_grad()
+def all_gather_cat(tensor: torch.Tensor,
+                   group: Optional[dist.ProcessGroup] = None) -> torch.Tensor:
+    """Concatenate ``tensor`` of every process along dim 0 (no gradient).
+
+    Every process must pass a tensor of the same shape.
+    """
+    n = world_size(group)
+    if n == 1:
+        return tensor
+    parts: List[torch.Tensor] = [torch.empty_like(tensor) for _ in range(n)]
+    dist.all_gather(parts, tensor.contiguous(), group=group)
+    return torch.cat(parts)
+
+
+def all_gather_with_grad(tensor: torch.Tensor,
+                         group: Optional[dist.ProcessGroup] = None) -> List[torch.Tensor]:
+    """Gather ``tensor`` from every process; gradients flow back to each process's input."""
+    if world_size(group) == 1:
+        return [tensor]
+    from torch.distributed.nn.functional import all_gather
+    return list(all_gather(tensor.contiguous(), group=group or dist.group.WORLD))
+
+
+@torch.no_grad()
+def broadcast_(tensor: torch.Tensor, src: int = 0,
+               group: Optional[dist.ProcessGroup] = None) -> torch.Tensor:
+    """Broadcast ``tensor`` in place from rank ``src``; a no-op on one process."""
+    if world_size(group) > 1:
+        dist.broadcast(tensor, src, group=group)
+    return tensor

@@ -1,0 +1,74 @@
+"""Momentum conventions and schedules.
+
+**Convention used everywhere in emanplug's public API: the paper's** ``m``, the
+weight of the *old* teacher value::
+
+    teacher := m * teacher + (1 - m) * student          (eq. 1 and 9 of EMAN)
+
+so ``m = 0.999`` is a slow teacher.  PyTorch's BatchNorm ``momentum`` and
+mmengine's ``ExponentialMovingAverage(momentum=...)`` weight the *new* value
+instead; :func:`to_torch_momentum` / :func:`from_torch_momentum` are the only
+places where emanplug converts between the two.
+"""
+import math
+from typing import Callable, Dict
+
+from ..errors import ConfigError
+
+
+def check_momentum(value: float, key: str = 'momentum') -> float:
+    """Return ``value`` as a float if it lies in [0, 1]; raise ConfigError otherwise."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f'{key}={value!r} is not a number; allowed: a float in [0, 1] '
+                          '(paper convention: weight of the old value, e.g. 0.999)') from None
+    if not 0.0 <= value <= 1.0 or math.isnan(value):
+        raise ConfigError(f'{key}={value} is outside [0, 1]; allowed: a float in [0, 1] '
+                          '(paper convention: weight of the old value, e.g. 0.999)')
+    return value
+
+
+def to_torch_momentum(m: float) -> float:
+    """Paper momentum (weight of the old value) -> PyTorch/mmengine momentum (weight of the new)."""
+    return 1.0 - check_momentum(m)
+
+
+def from_torch_momentum(momentum: float) -> float:
+    """PyTorch/mmengine momentum (weight of the new value) -> paper momentum (weight of the old)."""
+    return 1.0 - check_momentum(momentum)
+
+
+def constant_momentum(base: float, step: int, total: int) -> float:
+    """``m_k = m_0`` for every step (MoCo, FixMatch)."""
+    return base
+
+
+def cosine_momentum(base: float, step: int, total: int) -> float:
+    """BYOL's schedule ``m_k = 1 - (1 - m_0) * (cos(pi * k / K) + 1) / 2``.
+
+    It starts at ``m_0`` (k = 0) and reaches 1 at k = K.
+
+    Example:
+        >>> cosine_momentum(0.99, 0, 100), cosine_momentum(0.99, 100, 100)
+        (0.99, 1.0)
+    """
+    if total <= 0:
+        return base
+    k = min(max(step, 0), total)
+    return 1.0 - (1.0 - base) * (math.cos(math.pi * k / total) + 1.0) / 2.0
+
+
+MOMENTUM_SCHEDULES: Dict[str, Callable[[float, int, int], float]] = {
+    'constant': constant_momentum,
+    'cosine': cosine_momentum,
+}
+
+
+def get_schedule(name: str) -> Callable[[float, int, int], float]:
+    """Look up a momentum schedule by name ('constant' or 'cosine')."""
+    try:
+        return MOMENTUM_SCHEDULES[name]
+    except (KeyError, TypeError):
+        raise ConfigError(f'momentum_schedule={name!r} is unknown; allowed: '
+                          f'{", ".join(sorted(MOMENTUM_SCHEDULES))}') from None

@@ -1,0 +1,162 @@
+"""The EMA teacher: construction from a student and the update of eq. (1) and (9).
+
+Plain PyTorch, usable from any training loop (see ``examples/lightly_moco_eman.py``)
+and driven in MMEngine by :class:`emanplug.hooks.EMANHook`.  Momenta follow the
+paper's convention: ``m`` is the weight of the teacher's *old* value.
+"""
+import copy
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+
+from ..errors import ConfigError
+from .momentum import check_momentum, get_schedule
+from .schemes import NormScheme, build_scheme
+
+
+@torch.no_grad()
+def ema_update_(teacher: Sequence[torch.Tensor], student: Sequence[torch.Tensor],
+                momentum: float) -> None:
+    """In place, for every pair: ``t := m * t + (1 - m) * s`` (eq. 1 / eq. 9).
+
+    One vectorised ``torch._foreach_lerp_`` call over all tensors; ``m = 1`` leaves the
+    teacher unchanged and ``m = 0`` copies the student exactly.
+
+    Args:
+        teacher: floating tensors to update.
+        student: tensors of the same shapes and dtypes.
+        momentum: paper convention, weight of the old (teacher) value, in [0, 1].
+
+    Example:
+        >>> t, s = [torch.zeros(3)], [torch.ones(3)]
+        >>> ema_update_(t, s, 0.9); t[0]
+        tensor([0.1000, 0.1000, 0.1000])
+    """
+    if not teacher or momentum == 1.0:
+        return
+    if momentum == 0.0:
+        torch._foreach_copy_(list(teacher), list(student))
+    else:
+        torch._foreach_lerp_(list(teacher), list(student), 1.0 - momentum)
+
+
+def build_teacher(student: nn.Module, scheme: Union[str, dict, NormScheme] = 'eman') -> nn.Module:
+    """A teacher for ``student``: an exact copy, gradients off, norm layers as ``scheme`` says.
+
+    The student is expected to be converted already (:meth:`NormScheme.convert_student`);
+    :class:`EMATeacher` does both.
+    """
+    teacher = build_scheme(scheme).convert_teacher(copy.deepcopy(student))
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher
+
+
+class EMATeacher(nn.Module):
+    """An EMA teacher of a student module under a normalisation scheme.
+
+    On construction the student's norm layers are converted in place as the scheme
+    says (e.g. to GroupNorm for ``'gn'``, BN momentum alpha for ``'studentpn'``), and
+    the teacher becomes an exact copy of it with the teacher's norm layers.  Calling
+    the teacher runs the scheme's forward without gradients (ShuffleBN shuffles).
+    :meth:`update` applies eq. (1) to the parameters and, where the scheme averages
+    buffers (EMAN, student PN), eq. (9) to floating buffers with the scheme's
+    statistics momentum and copies integer buffers (``num_batches_tracked``).
+
+    The student is referenced, not owned: it is not part of this module's
+    ``state_dict``.
+
+    Args:
+        student (nn.Module): the online network (e.g. backbone + neck).
+        scheme: scheme name, token, dict or instance (see :func:`build_scheme`). Default 'eman'.
+        momentum (float): paper-convention m of eq. (1), weight of the old value. Default 0.999.
+        momentum_schedule (str): 'constant' (MoCo, FixMatch) or 'cosine' (BYOL). Default 'constant'.
+
+    Example:
+        >>> student = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))
+        >>> teacher = EMATeacher(student, 'bn-eman', momentum=0.99)
+        >>> for step in range(3):  # a training loop
+        ...     loss = student(torch.randn(16, 4)).pow(2).mean()  # (optimizer step here)
+        ...     teacher.update(teacher.momentum_at(step, 3))
+        >>> teacher(torch.randn(2, 4)).shape
+        torch.Size([2, 8])
+    """
+
+    def __init__(self, student: nn.Module, scheme: Union[str, dict, NormScheme] = 'eman',
+                 momentum: float = 0.999, momentum_schedule: str = 'constant') -> None:
+        super().__init__()
+        self.scheme = build_scheme(scheme)
+        self.momentum = check_momentum(momentum)
+        self.momentum_schedule = momentum_schedule
+        self._schedule = get_schedule(momentum_schedule)
+        if self.scheme.convert_student(student) is not student:
+            raise ConfigError(f'scheme {self.scheme.name!r} cannot convert a student that is itself a '
+                              'norm layer; allowed: a module containing its norm layers')
+        self._student = [student]  # a list, so that nn.Module does not register it
+        self.module = build_teacher(student, self.scheme)
+        self.updates_this_process = 0  # lets models check that something drives update()
+
+    @property
+    def student(self) -> nn.Module:
+        """The student this teacher follows."""
+        return self._student[0]
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        with torch.no_grad():
+            return self.scheme.forward_teacher(self.module, *args, **kwargs)
+
+    def momentum_at(self, step: int, total: int) -> float:
+        """Parameter momentum (paper convention) after ``step`` of ``total`` steps."""
+        return self._schedule(self.momentum, step, total)
+
+    def set_progress(self, step: int, total: int) -> None:
+        """Tell the scheme how far training is (MomentumBN's batch weight)."""
+        self.scheme.set_progress(self.module, step / max(total, 1))
+
+    def tensor_pairs(self) -> Tuple[List[Tuple[torch.Tensor, torch.Tensor]], ...]:
+        """``(params, float_buffers, other_buffers)``: (teacher, student) pairs matched by name.
+
+        Buffers are paired only where the teacher has a buffer of the same name and shape
+        (a GroupNorm teacher has none).
+        """
+        student_params = dict(self.student.named_parameters())
+        params = []
+        for name, t in self.module.named_parameters():
+            if name not in student_params or student_params[name].shape != t.shape:
+                raise ConfigError(f'teacher parameter {name!r} has no student counterpart; '
+                                  'the student changed its structure after the teacher was built')
+            params.append((t, student_params[name]))
+        student_buffers = dict(self.student.named_buffers())
+        floats, others = [], []
+        for name, t in self.module.named_buffers():
+            s = student_buffers.get(name)
+            if s is None or s.shape != t.shape:
+                continue
+            (floats if t.is_floating_point() else others).append((t, s))
+        return params, floats, others
+
+    @torch.no_grad()
+    def update(self, momentum: Optional[float] = None) -> None:
+        """Move the teacher towards the student (eq. 1 and, per the scheme, eq. 9).
+
+        Args:
+            momentum: paper-convention m for this step; default the constructor's ``momentum``.
+        """
+        m = self.momentum if momentum is None else check_momentum(momentum)
+        params, floats, others = self.tensor_pairs()
+        ema_update_(*_unzip(params), m)
+        buffer_m = self.scheme.buffer_momentum(m)
+        if buffer_m is not None:
+            ema_update_(*_unzip(floats), check_momentum(buffer_m, 'buffer momentum'))
+            if others:
+                torch._foreach_copy_(*_unzip(others))
+        self.updates_this_process += 1
+
+    def extra_repr(self) -> str:
+        return (f'scheme={self.scheme.token}, momentum={self.momentum}, '
+                f'momentum_schedule={self.momentum_schedule!r}')
+
+
+def _unzip(pairs: List[Tuple[torch.Tensor, torch.Tensor]]) -> Tuple[list, list]:
+    return [t for t, _ in pairs], [s for _, s in pairs]

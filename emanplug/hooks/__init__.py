@@ -1,0 +1,3 @@
+from .eman_hook import EMANHook, find_teachers
+
+__all__ = ['EMANHook', 'find_teachers']

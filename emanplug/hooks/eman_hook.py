@@ -1,0 +1,89 @@
+"""MMEngine adapter of the EMA-teacher update (the math lives in emanplug.core.teacher)."""
+from typing import List, Optional
+
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+from ..core.momentum import check_momentum, get_schedule
+from ..core.teacher import EMATeacher
+from ..errors import ConfigError
+
+
+def find_teachers(model) -> List[EMATeacher]:
+    """Every :class:`EMATeacher` inside ``model`` (through DDP and other wrappers)."""
+    return [m for m in model.modules() if isinstance(m, EMATeacher)]
+
+
+@HOOKS.register_module()
+class EMANHook(Hook):
+    """Updates every EMA teacher of the model from its student after each training iteration.
+
+    Before each iteration it tells the teachers the training progress (MomentumBN's
+    batch weight); after each iteration it applies eq. (1) and, as the teacher's scheme
+    says, eq. (9) with the momentum of the teacher's schedule at the current iteration
+    ``k`` of ``K = runner.max_iters``.  The teacher's norm behaviour does not depend on
+    ``model.train()``/``model.eval()`` (it lives in its norm layers), so mmengine's
+    per-epoch ``model.train()`` cannot change it.  The teachers' state is part of the
+    model's state dict; the hook stores each teacher's scheme and momentum in the
+    checkpoint and refuses to resume a run with a different one.
+
+    Args:
+        momentum (float, optional): paper-convention base momentum (weight of the old
+            value) overriding every teacher's own. Default None (keep the teachers').
+        momentum_schedule (str, optional): 'constant' or 'cosine', overriding every
+            teacher's own. Default None.
+
+    Example (config)::
+
+        custom_hooks = [dict(type='EMANHook')]
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, momentum: Optional[float] = None,
+                 momentum_schedule: Optional[str] = None) -> None:
+        self.momentum = None if momentum is None else check_momentum(momentum, 'EMANHook.momentum')
+        self.momentum_schedule = momentum_schedule
+        if momentum_schedule is not None:
+            get_schedule(momentum_schedule)
+        self.teachers: List[EMATeacher] = []
+
+    def _teachers(self, runner) -> List[EMATeacher]:
+        if not self.teachers:
+            self.teachers = find_teachers(runner.model)
+            if not self.teachers:
+                raise ConfigError(f'EMANHook: model {type(runner.model).__name__} has no '
+                                  'EMATeacher; allowed: a model built with a teacher (e.g. '
+                                  'emanplug MoCo, BYOL, FixMatch with a teacher scheme)')
+            for teacher in self.teachers:
+                if self.momentum is not None:
+                    teacher.momentum = self.momentum
+                if self.momentum_schedule is not None:
+                    teacher.momentum_schedule = self.momentum_schedule
+                    teacher._schedule = get_schedule(self.momentum_schedule)
+        return self.teachers
+
+    def before_train(self, runner) -> None:
+        self._teachers(runner)
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        for teacher in self._teachers(runner):
+            teacher.set_progress(runner.iter, runner.max_iters)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        for teacher in self._teachers(runner):
+            teacher.update(teacher.momentum_at(runner.iter, runner.max_iters))
+
+    def _describe(self, runner) -> List[dict]:
+        return [dict(scheme=t.scheme.token, momentum=t.momentum,
+                     momentum_schedule=t.momentum_schedule) for t in self._teachers(runner)]
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault('meta', {})['emanplug_teachers'] = self._describe(runner)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        saved = checkpoint.get('meta', {}).get('emanplug_teachers')
+        if saved is not None and saved != self._describe(runner):
+            raise ConfigError(f'resume: the checkpoint was trained with teachers {saved}, '
+                              f'this config has {self._describe(runner)}; allowed: resume with '
+                              'the same scheme and momentum')

@@ -1,0 +1,2 @@
+"""MMEngine/mmpretrain adapters: norm layers and models built from config."""
+from . import norm_layers  # noqa: F401  (registers the norm layers)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sourced by tools/quickstart.sh and tools/run_tests.sh: makes sure a Python 3.11
+# virtual environment with emanplug and its pinned dependencies exists, then
+# activates it.  Installs only on the first run and after setup.cfg changes.
+# EMANPLUG_VENV=/path chooses another place for the environment (default: .venv).
+set -euo pipefail
+EMANPLUG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${EMANPLUG_VENV:-$EMANPLUG_ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "[emanplug] creating virtual environment $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.emanplug-installed"
+if [ ! -f "$stamp" ] || [ "$EMANPLUG_ROOT/setup.cfg" -nt "$stamp" ]; then
+  echo "[emanplug] installing emanplug and its dependencies into $VENV (first run only)"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e "$EMANPLUG_ROOT[test]"
+  touch "$stamp"
+fi
+# shellcheck disable=SC1091
+source "$VENV/bin/activate"
+export PYTHONPATH="$EMANPLUG_ROOT${PYTHONPATH:+:$PYTHONPATH}"
