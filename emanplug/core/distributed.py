@@ -34,13 +34,29 @@ def all_gather_cat(tensor: torch.Tensor,
     return torch.cat(parts)
 
 
+class _AllGather(torch.autograd.Function):
+    """All-gather whose backward sums every process's gradient for this process's input."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor, group: Optional[dist.ProcessGroup]):
+        ctx.group, ctx.rank = group, rank(group)
+        parts = [torch.empty_like(tensor) for _ in range(world_size(group))]
+        dist.all_gather(parts, tensor.contiguous(), group=group)
+        return tuple(parts)
+
+    @staticmethod
+    def backward(ctx, *grads: torch.Tensor):
+        grad = torch.stack(grads).contiguous()
+        dist.all_reduce(grad, group=ctx.group)
+        return grad[ctx.rank], None
+
+
 def all_gather_with_grad(tensor: torch.Tensor,
                          group: Optional[dist.ProcessGroup] = None) -> List[torch.Tensor]:
     """Gather ``tensor`` from every process; gradients flow back to each process's input."""
     if world_size(group) == 1:
         return [tensor]
-    from torch.distributed.nn.functional import all_gather
-    return list(all_gather(tensor.contiguous(), group=group or dist.group.WORLD))
+    return list(_AllGather.apply(tensor, group))
 
 
 @torch.no_grad()

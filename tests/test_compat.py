@@ -1,0 +1,80 @@
+"""The fixes for the known breakages of the pinned stack (method notes, section 5)."""
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+import emanplug  # noqa: F401  (applies the fixes)
+from emanplug.compat import strip_collate_scope
+
+
+@pytest.mark.parametrize('backend', ['cv2', 'pillow'])
+def test_negative_hue_shift_under_numpy2(backend):
+    import mmcv
+    red = np.zeros((4, 4, 3), np.uint8)
+    red[..., 2] = 255  # BGR
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # numpy 2 warns / raises on the original uint8 cast
+        blue = mmcv.adjust_hue(red, -1 / 3, backend=backend)
+        green = mmcv.adjust_hue(red, 1 / 3, backend=backend)
+    assert blue.dtype == np.uint8 and blue[0, 0].argmax() == 0 and blue[0, 0, 2] < 30
+    assert green[0, 0].argmax() == 1 and green[0, 0, 2] < 30
+    gray = np.full((4, 4, 3), 100, np.uint8)
+    assert np.array_equal(mmcv.adjust_hue(gray, -0.3, backend=backend), gray)
+
+
+def test_mmpretrain_color_jitter_with_hue_runs():
+    from mmpretrain.datasets.transforms import ColorJitter
+    jitter = ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.5, backend='pillow')
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings('error', category=RuntimeWarning)
+        for _ in range(20):
+            out = jitter(dict(img=rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)))
+    assert out['img'].shape == (8, 8, 3)
+
+
+CONFIG = "_base_ = 'mmpretrain::_base_/datasets/imagenet_bs32_mocov2.py'\n"
+
+
+def run_without_pkg_resources(tmp_path, import_emanplug):
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(CONFIG)
+    code = textwrap.dedent(f"""
+        import sys
+        sys.modules['pkg_resources'] = None  # as with setuptools >= 81
+        {'import emanplug' if import_emanplug else ''}
+        from mmengine.config import Config
+        cfg = Config.fromfile({str(cfg)!r})
+        print(cfg.train_dataloader.batch_size)
+    """)
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+
+
+def test_mmpretrain_base_configs_resolve_without_pkg_resources(tmp_path):
+    broken = run_without_pkg_resources(tmp_path, import_emanplug=False)
+    assert broken.returncode != 0 and 'pkg_resources' in broken.stderr
+    fixed = run_without_pkg_resources(tmp_path, import_emanplug=True)
+    assert fixed.returncode == 0, fixed.stderr
+    assert fixed.stdout.strip().endswith('32')
+
+
+def test_collate_scope_from_inherited_configs_is_removed(tmp_path):
+    cfg_file = tmp_path / 'cfg.py'
+    cfg_file.write_text(CONFIG)
+    cfg = Config.fromfile(str(cfg_file))
+    assert cfg.train_dataloader.collate_fn.get('_scope_') == 'mmpretrain'
+    loader_cfg = dict(dataset=list(range(4)), batch_size=2, num_workers=0,
+                      sampler=dict(type='DefaultSampler', shuffle=False),
+                      collate_fn=cfg.train_dataloader.collate_fn.to_dict())
+    with pytest.raises(TypeError, match='_scope_'):
+        next(iter(Runner.build_dataloader(dict(loader_cfg, collate_fn=dict(loader_cfg['collate_fn'])))))
+    strip_collate_scope(cfg)
+    assert '_scope_' not in cfg.train_dataloader.collate_fn
+    loader_cfg['collate_fn'] = cfg.train_dataloader.collate_fn.to_dict()
+    assert next(iter(Runner.build_dataloader(loader_cfg))).tolist() == [0, 1]

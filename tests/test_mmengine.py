@@ -1,0 +1,153 @@
+"""MMEngine adapters: norm layers by config, EMANHook in a Runner, exact resume under
+torch's safe loading, and refusal of unsafe checkpoints."""
+import os
+import pickle
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.hooks import Hook
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+
+import emanplug  # noqa: F401  (registers everything)
+from emanplug.compat import UnsafeCheckpointError, load_checkpoint_file
+from emanplug.core import EMAN, EMATeacher
+
+from helpers import small_convnet
+
+
+def test_eman_norm_cfg_in_mmpretrain_backbone_and_neck():
+    from mmpretrain.models import NonLinearNeck, ResNet
+    backbone = ResNet(18, norm_cfg=dict(type='EMAN'))
+    reference = ResNet(18, norm_cfg=dict(type='BN'))
+    assert isinstance(backbone.bn1, EMAN)
+    assert list(backbone.state_dict()) == list(reference.state_dict())
+    neck = NonLinearNeck(512, 64, 32, norm_cfg=dict(type='EMAN'))
+    assert any(isinstance(m, EMAN) for m in neck.modules())
+    backbone.train()
+    x, y = torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32)
+    y[0] = x[0]
+    assert torch.equal(backbone(x)[0][:1], backbone(y)[0][:1])
+
+
+class ToyEMAModel(BaseModel):
+    """Student regresses the teacher's output on the other view (deterministic)."""
+
+    def __init__(self, scheme='bn-eman'):
+        super().__init__()
+        self.student = small_convnet()
+        self.teacher = EMATeacher(self.student, scheme, momentum=0.9)
+
+    def forward(self, inputs, mode='loss'):
+        x = torch.stack(inputs) if isinstance(inputs, list) else inputs
+        target = self.teacher(x.flip(-1))
+        return dict(loss=(self.student(x) - target).pow(2).mean())
+
+
+class Interrupted(Exception):
+    pass
+
+
+class StopAfter(Hook):
+    """Simulates a killed job: raises after iteration ``n`` (after its checkpoint is saved)."""
+    priority = 'LOWEST'
+
+    def __init__(self, n):
+        self.n = n
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if runner.iter + 1 == self.n:
+            raise Interrupted
+
+
+def make_runner(work_dir, max_iters=6, resume=False, scheme='bn-eman', stop_after=None):
+    torch.manual_seed(0)
+    data = [dict(inputs=torch.randn(3, 8, 8, generator=torch.Generator().manual_seed(i)))
+            for i in range(32)]
+    return Runner(
+        model=ToyEMAModel(scheme), work_dir=str(work_dir),
+        train_dataloader=dict(dataset=data, batch_size=8, num_workers=0,
+                              sampler=dict(type='DefaultSampler', shuffle=True),
+                              collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
+        param_scheduler=dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=3, by_epoch=False),
+                           logger=dict(type='LoggerHook', interval=1)),
+        custom_hooks=[dict(type='EMANHook')] + ([StopAfter(stop_after)] if stop_after else []),
+        randomness=dict(seed=0), resume=resume, default_scope='mmengine')
+
+
+def test_hook_updates_teacher_and_resume_is_exact(tmp_path):
+    full = make_runner(tmp_path / 'full', 6)
+    full.train()
+    teacher = full.model.teacher
+    assert teacher.updates_this_process == 6
+    assert isinstance(teacher.module[1], EMAN)  # mmengine's model.train() changed nothing
+    student_stats = full.model.student[1].running_mean
+    assert not torch.equal(teacher.module[1].running_mean, student_stats)
+
+    interrupted = make_runner(tmp_path / 'part', stop_after=3)
+    with pytest.raises(Interrupted):
+        interrupted.train()
+    resumed = make_runner(tmp_path / 'part', resume=True)  # safe loading (weights_only)
+    resumed.train()
+    assert resumed.iter == 6
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+
+
+def test_resume_with_other_scheme_is_refused(tmp_path):
+    with pytest.raises(Interrupted):
+        make_runner(tmp_path, stop_after=3).train()
+    runner = make_runner(tmp_path, resume=True, scheme='bn-studentpn')
+    with pytest.raises(ValueError, match='resume: the checkpoint was trained with teachers'):
+        runner.train()
+
+
+def test_hook_without_teacher_is_a_config_error(tmp_path):
+    class NoTeacher(ToyEMAModel):
+        def __init__(self):
+            BaseModel.__init__(self)
+            self.student = small_convnet()
+
+        def forward(self, inputs, mode='loss'):
+            return dict(loss=self.student(torch.stack(inputs)).pow(2).mean())
+
+    runner = make_runner(tmp_path)
+    runner.model = NoTeacher()
+    with pytest.raises(ValueError, match='EMANHook: model NoTeacher has no EMATeacher'):
+        runner.call_hook('before_train')
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}',))
+
+
+def test_checkpoint_with_pickled_callable_is_refused(tmp_path):
+    marker = tmp_path / 'executed'
+    Evil.marker = marker
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'meta': {'payload': Evil()}}, path)
+    with pytest.raises(UnsafeCheckpointError) as e:
+        load_checkpoint_file(str(path))
+    msg = str(e.value)
+    assert '\n' not in msg and str(path) in msg and 'posix.system' in msg
+    assert 'refusing to load it' in msg
+    from mmengine.runner import load_checkpoint  # mmengine's path goes through the same check
+    with pytest.raises(UnsafeCheckpointError):
+        load_checkpoint(nn.Linear(1, 1), str(path))
+    assert not marker.exists()
+
+
+def test_safe_loading_stays_on_globally(tmp_path):
+    path = tmp_path / 'evil.pth'
+    Evil.marker = tmp_path / 'executed'
+    torch.save(Evil(), path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)
+    assert not (tmp_path / 'executed').exists()

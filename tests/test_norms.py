@@ -1,0 +1,107 @@
+"""Each norm layer follows its definition (method notes, section 2) on hand-checked inputs."""
+import pytest
+import torch
+import torch.nn as nn
+
+from emanplug.core import (EMAN, EMATeacher, InstanceNorm, MomentumBN, SplitBatchNorm,
+                           TeacherPN, build_scheme, momentum_bn_weight)
+
+from helpers import small_convnet
+
+
+def hand_norm(x, mean, var, eps=1e-5):
+    return (x - mean.view(1, -1, 1, 1)) / torch.sqrt(var.view(1, -1, 1, 1) + eps)
+
+
+def with_stats(layer, mean, var):
+    layer.running_mean.copy_(mean)
+    layer.running_var.copy_(var)
+    return layer
+
+
+def test_eman_normalises_with_running_stats_in_train_mode():
+    layer = with_stats(EMAN(2), torch.tensor([1.0, -2.0]), torch.tensor([4.0, 0.25])).train()
+    x = torch.randn(3, 2, 2, 2)
+    assert torch.allclose(layer(x), hand_norm(x, layer.running_mean, layer.running_var), atol=1e-6)
+
+
+def test_teacher_pn_uses_previous_stats_then_updates():
+    layer = with_stats(TeacherPN(2, momentum=0.1), torch.tensor([1.0, -2.0]),
+                       torch.tensor([4.0, 0.25])).train()
+    x = torch.randn(6, 2, 3, 3)
+    out = layer(x)
+    assert torch.allclose(out, hand_norm(x, torch.tensor([1.0, -2.0]),
+                                         torch.tensor([4.0, 0.25])), atol=1e-6)
+    bmean = x.mean(dim=(0, 2, 3))
+    bvar = x.var(dim=(0, 2, 3), unbiased=True)
+    assert torch.allclose(layer.running_mean, 0.9 * torch.tensor([1.0, -2.0]) + 0.1 * bmean)
+    assert torch.allclose(layer.running_var, 0.9 * torch.tensor([4.0, 0.25]) + 0.1 * bvar)
+    assert layer.num_batches_tracked.item() == 1
+    # next call normalises with the statistics updated by this one
+    out2 = layer(x)
+    assert torch.allclose(out2, hand_norm(x, 0.9 * torch.tensor([1.0, -2.0]) + 0.1 * bmean,
+                                          0.9 * torch.tensor([4.0, 0.25]) + 0.1 * bvar), atol=1e-5)
+
+
+def test_teacher_pn_scheme_converts_alpha():
+    teacher = EMATeacher(small_convnet(), 'bn-teacherpn0.999')
+    layers = [m for m in teacher.module.modules() if isinstance(m, TeacherPN)]
+    assert len(layers) == 3 and all(m.momentum == pytest.approx(0.001) for m in layers)
+
+
+@pytest.mark.parametrize('w', [1.0, 0.3, 0.0])
+def test_momentum_bn_mixes_batch_and_running_stats(w):
+    mean0, var0 = torch.tensor([1.0, -2.0]), torch.tensor([4.0, 0.25])
+    layer = with_stats(MomentumBN(2), mean0, var0).train()
+    layer.batch_weight = w
+    x = torch.randn(6, 2, 3, 3)
+    bmean, bvar = x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=False)
+    mean, var = w * bmean + (1 - w) * mean0, w * bvar + (1 - w) * var0
+    assert torch.allclose(layer(x), hand_norm(x, mean, var), atol=1e-5)
+    assert torch.allclose(layer.running_mean, mean) and torch.allclose(layer.running_var, var)
+
+
+def test_momentum_bn_weight_decays_by_cosine_from_one_to_zero():
+    assert momentum_bn_weight(0.0) == 1.0
+    assert momentum_bn_weight(0.5) == pytest.approx(0.5)
+    assert momentum_bn_weight(1.0) == pytest.approx(0.0)
+    teacher = EMATeacher(small_convnet(), 'bn-momentumbn')
+    teacher.set_progress(25, 100)
+    weights = {m.batch_weight for m in teacher.module.modules() if isinstance(m, MomentumBN)}
+    assert weights == {momentum_bn_weight(0.25)}
+
+
+def test_split_batchnorm_normalises_each_sub_batch_with_its_own_stats():
+    layer = SplitBatchNorm(3, num_splits=2, momentum=0.1).train()
+    x = torch.randn(8, 3, 4, 4)
+    out = layer(x)
+    ref = torch.cat([nn.functional.batch_norm(part, None, None, training=True) for part in x.chunk(2)])
+    assert torch.allclose(out, ref, atol=1e-5)
+    parts_mean = torch.stack([p.mean(dim=(0, 2, 3)) for p in x.chunk(2)]).mean(0)
+    assert torch.allclose(layer.running_mean, 0.1 * parts_mean, atol=1e-6)
+
+
+def test_group_norm_scheme_converts_and_checks_groups():
+    student = small_convnet(width=8)
+    EMATeacher(student, dict(type='gn', num_groups=4))
+    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in student.modules())
+    assert any(isinstance(m, nn.GroupNorm) for m in student.modules())
+    with pytest.raises(ValueError, match=r"num_groups=3 does not divide the 8 channels of layer '1'"):
+        EMATeacher(small_convnet(width=8), dict(type='gn', num_groups=3))
+
+
+def test_instance_norm_on_1d_input_is_layer_norm():
+    layer = InstanceNorm(6)
+    x = torch.randn(4, 6)
+    assert torch.allclose(layer(x), nn.functional.layer_norm(x, (6,)), atol=1e-6)
+    y = torch.randn(4, 6, 3, 3)
+    assert torch.allclose(layer(y), nn.functional.instance_norm(y), atol=1e-5)
+
+
+def test_scheme_tokens():
+    assert build_scheme('bn-eman').token == 'bn-eman'
+    assert build_scheme('bn-eman0.9').momentum == 0.9
+    assert build_scheme('bn-teacherpn0.999').alpha == 0.999
+    assert build_scheme('syncbn-syncbn').token == 'syncbn-syncbn'
+    assert build_scheme(dict(type='shufflebn', num_splits=4)).num_splits == 4
+    assert build_scheme('GN').token == 'gn-gn'
