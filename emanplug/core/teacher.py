@@ -137,6 +137,15 @@ class EMATeacher(nn.Module):
         return params, floats, others
 
     @torch.no_grad()
+    def reset_to_student(self) -> None:
+        """Make the teacher an exact copy of the student again (every matching parameter and
+        buffer), e.g. after a framework re-initialised the student's weights."""
+        params, floats, others = self.tensor_pairs()
+        for pairs in (params, floats, others):
+            if pairs:
+                torch._foreach_copy_(*_unzip(pairs))
+
+    @torch.no_grad()
     def update(self, momentum: Optional[float] = None) -> None:
         """Move the teacher towards the student (eq. 1 and, per the scheme, eq. 9).
 

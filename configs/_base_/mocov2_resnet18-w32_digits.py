@@ -1,0 +1,31 @@
+# The quickstart experiment: MoCo v2 on scikit-learn's digits, a half-width CIFAR
+# ResNet-18 at 16 px, sized to train in a few minutes on 2 CPU cores.
+_base_ = [
+    './datasets/digits_ssl.py',
+    './schedules/sgd_coslr_warmup.py',
+    './default_runtime.py',
+]
+model = dict(
+    type='EMAMoCo',
+    scheme='bn-eman',
+    teacher_momentum=0.99,
+    queue_len=1024,
+    feat_dim=64,
+    data_preprocessor={{_base_.data_preprocessor}},
+    backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=32, base_channels=32,
+                  norm_cfg=dict(type='BN'), zero_init_residual=False),
+    neck=dict(type='MoCoV2Neck', in_channels=256, hid_channels=256, out_channels=64,
+              with_avg_pool=True),
+    head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2))
+max_epochs = 12
+warmup_epochs = 2
+optim_wrapper = dict(optimizer=dict(lr=0.06, weight_decay=5e-4))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, by_epoch=True,
+         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+custom_hooks = [dict(type='EMANHook'), {{_base_.knn_hook}}]
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs))

@@ -1,0 +1,13 @@
+# MoCo v2, ResNet-50 (He et al. / Chen et al.), key encoder = emanplug EMA teacher.
+model = dict(
+    type='EMAMoCo',
+    scheme='bn-eman',  # student/teacher normalisation: the one line each ablation changes
+    teacher_momentum=0.999,  # paper convention: weight of the old teacher value
+    queue_len=65536,
+    feat_dim=128,
+    data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], to_rgb=True),
+    backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='BN'), zero_init_residual=False),
+    neck=dict(type='MoCoV2Neck', in_channels=2048, hid_channels=2048, out_channels=128,
+              with_avg_pool=True),
+    head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2))

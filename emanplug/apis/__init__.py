@@ -1,0 +1,3 @@
+from .runner import check_config, init_distributed, prepare_config
+
+__all__ = ['check_config', 'init_distributed', 'prepare_config']

@@ -1,0 +1,114 @@
+"""What ``tools/train.py`` and ``tools/test.py`` do around MMEngine's Runner: check the
+config before anything is built, pick the distributed backend for the machine, and
+apply command-line options."""
+import os
+import os.path as osp
+import subprocess
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+from ..compat import strip_collate_scope
+from ..core.schemes import build_scheme
+from ..errors import ConfigError
+
+TEACHER_MODELS = ('EMAMoCo', 'EMABYOL', 'FixMatch')
+
+
+def _type_name(cfg: dict) -> str:
+    t = cfg.get('type', '') if isinstance(cfg, dict) else ''
+    return t.split('.')[-1] if isinstance(t, str) else getattr(t, '__name__', '')
+
+
+def _hook_types(cfg: Config) -> set:
+    return {_type_name(h) for h in cfg.get('custom_hooks', []) or []}
+
+
+def _check_dataset_paths(cfg: Config) -> None:
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(key) or {}).get('dataset') if isinstance(cfg.get(key), dict) else None
+        while isinstance(dataset, dict) and isinstance(dataset.get('dataset'), dict):
+            dataset = dataset['dataset']  # wrappers such as RepeatDataset
+        if not isinstance(dataset, dict) or not dataset.get('data_root'):
+            continue
+        root = dataset['data_root']
+        if not osp.isdir(root):
+            raise ConfigError(f'{key}.dataset.data_root={root!r} does not exist; allowed: an existing '
+                              f'folder (set it with --cfg-options {key}.dataset.data_root=/path)')
+        prefix = dataset.get('data_prefix')
+        prefix = prefix.get('img_path', '') if isinstance(prefix, dict) else (prefix or '')
+        if prefix and not osp.exists(osp.join(root, prefix)):
+            raise ConfigError(f'{key}.dataset.data_prefix={prefix!r} does not exist under data_root '
+                              f'{root!r}; allowed: a sub-folder of data_root (e.g. train/ of the '
+                              'ImageFolder layout)')
+
+
+def check_config(cfg: Config) -> None:
+    """Raise ConfigError (one line, naming the key) before anything is built or trained."""
+    model = cfg.get('model') or {}
+    if _type_name(model) in TEACHER_MODELS and model.get('scheme') is not None:
+        try:
+            scheme = build_scheme(model['scheme'])
+        except ConfigError as err:
+            raise ConfigError(f'model.scheme: {err}') from None
+        if 'EMANHook' not in _hook_types(cfg):
+            raise ConfigError(f'model {_type_name(model)} has an EMA teacher but custom_hooks has no '
+                              "EMANHook; allowed: add custom_hooks=[dict(type='EMANHook')]")
+        batch = (cfg.get('train_dataloader') or {}).get('batch_size')
+        if isinstance(batch, int):
+            try:
+                scheme.check_batch_size(batch, 'train_dataloader.batch_size')
+            except ConfigError as err:
+                raise ConfigError(f'model.scheme: {err}') from None
+    _check_dataset_paths(cfg)
+
+
+def prepare_config(cfg: Config, work_dir: Optional[str] = None, resume: Optional[str] = None,
+                   amp: bool = False, config_path: Optional[str] = None) -> Config:
+    """Apply the command-line options of tools/train.py and the stack fixes to ``cfg``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        name = osp.splitext(osp.basename(config_path or 'run'))[0]
+        cfg.work_dir = osp.join('work_dirs', name)
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        cfg.resume, cfg.load_from = True, resume
+    if amp:
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            print('[emanplug] --amp needs a CUDA GPU; none found, training in float32')
+    if not torch.cuda.is_available():
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    strip_collate_scope(cfg)
+    return cfg
+
+
+def init_distributed(launcher: str) -> None:
+    """Initialise torch.distributed for CPU runs (gloo) before the Runner does.
+
+    On GPUs MMEngine initialises nccl itself; on a machine without GPUs it would call
+    ``torch.cuda.set_device`` and fail, so emanplug starts the gloo process group from
+    the variables torchrun (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``) or
+    slurm (``SLURM_PROCID``, ``SLURM_NTASKS``, ``SLURM_NODELIST``) set.
+    """
+    if launcher == 'none' or torch.cuda.is_available() or dist.is_initialized():
+        return
+    if launcher == 'slurm':
+        os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+        os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+        os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
+        os.environ.setdefault('MASTER_PORT', os.environ.get('PORT', '29500'))
+        if 'MASTER_ADDR' not in os.environ:
+            nodes = subprocess.run(['scontrol', 'show', 'hostname', os.environ['SLURM_NODELIST']],
+                                   capture_output=True, text=True, check=True).stdout.split()
+            os.environ['MASTER_ADDR'] = nodes[0]
+    elif launcher != 'pytorch':
+        raise ConfigError(f'--launcher={launcher!r} is not supported on CPU; allowed: none, pytorch, slurm')
+    dist.init_process_group('gloo', rank=int(os.environ['RANK']),
+                            world_size=int(os.environ['WORLD_SIZE']))

@@ -1,0 +1,87 @@
+"""MMEngine adapter: kNN accuracy of the student and teacher backbones during training."""
+from typing import Optional, Sequence
+
+import torch
+from mmengine.dataset import default_collate
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+from torch.utils.data import DataLoader
+
+from .knn import extract, knn_accuracy
+
+
+@HOOKS.register_module()
+class KNNEvalHook(Hook):
+    """Every ``interval`` epochs (and after the last), classify ``query`` images with a kNN
+    classifier over ``bank`` images on the frozen backbone features of the student and of
+    the teacher; logs ``knn/student_top1`` and ``knn/teacher_top1`` (scalars.json of the
+    work dir), the curves of the paper's Figure 3.  Before training it also logs the
+    untrained network's accuracy (epoch 0), the floor any learning must beat.
+
+    Every process evaluates the whole bank and query sets (no communication needed, the
+    result is the same on every process).
+
+    Args:
+        bank (dict): dataset config of the labelled bank (e.g. train images).
+        query (dict): dataset config of the queries (e.g. test images).
+        interval (int): epochs between evaluations. Default 10.
+        k (int): neighbours. Default 200.
+        temperature (float): vote temperature. Default 0.1.
+        batch_size (int): images per forward. Default 256.
+        num_workers (int): dataloader workers. Default 2.
+        models (sequence of str): 'student' and/or 'teacher'. Default both.
+        at_start (bool): also evaluate before training. Default True.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, bank: dict, query: dict, interval: int = 10, k: int = 200,
+                 temperature: float = 0.1, batch_size: int = 256, num_workers: int = 2,
+                 models: Sequence[str] = ('student', 'teacher'), at_start: bool = True) -> None:
+        self.bank_cfg, self.query_cfg = bank, query
+        self.interval, self.k, self.temperature = interval, k, temperature
+        self.batch_size, self.num_workers = batch_size, num_workers
+        self.models, self.at_start = tuple(models), at_start
+        self.history = []
+        self._loaders: Optional[tuple] = None
+
+    def _loader(self, cfg: dict) -> DataLoader:
+        from mmpretrain.registry import DATASETS
+        dataset = DATASETS.build(cfg)
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=False,
+                          num_workers=self.num_workers, collate_fn=default_collate)
+
+    def _batches(self, model, loader):
+        for data in loader:
+            data = model.data_preprocessor(data, False)
+            labels = torch.stack([s.gt_label.reshape(-1)[0] for s in data['data_samples']])
+            yield data['inputs'], labels
+
+    def evaluate(self, runner, epoch: int) -> dict:
+        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        if self._loaders is None:
+            self._loaders = (self._loader(self.bank_cfg), self._loader(self.query_cfg))
+        results = {}
+        for which in self.models:
+            backbone = model.backbone if which == 'student' else getattr(model, 'teacher', None)
+            if backbone is None:
+                continue
+            if which == 'teacher':
+                backbone = backbone.module[0]
+            bank, bank_y = extract(backbone, self._batches(model, self._loaders[0]))
+            query, query_y = extract(backbone, self._batches(model, self._loaders[1]))
+            results[f'knn/{which}_top1'] = knn_accuracy(bank, bank_y, query, query_y, self.k,
+                                                        self.temperature)
+        runner.logger.info(f'kNN (k={self.k}) after epoch {epoch}: ' +
+                           ', '.join(f'{k} {v:.4f}' for k, v in results.items()))
+        runner.visualizer.add_scalars(dict(results, epoch=epoch), step=runner.iter)
+        self.history.append(dict(results, epoch=epoch, iter=runner.iter))
+        return results
+
+    def before_train(self, runner) -> None:
+        if self.at_start and runner.iter == 0:
+            self.evaluate(runner, 0)
+
+    def after_train_epoch(self, runner) -> None:
+        if self.every_n_epochs(runner, self.interval) or self.is_last_train_epoch(runner):
+            self.evaluate(runner, runner.epoch + 1)  # runner.epoch counts from 0 here

@@ -1,0 +1,4 @@
+from .byol import EMABYOL
+from .moco import EMAMoCo
+
+__all__ = ['EMAMoCo', 'EMABYOL']

@@ -1,0 +1,62 @@
+"""Train a model from a config file with MMEngine's Runner (mmpretrain-style entry point).
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+                                 [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
+
+Multi-process runs go through tools/dist_train.sh (torchrun) or tools/slurm_train.sh;
+on machines without GPUs they use gloo.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(description='Train a model (emanplug)')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='where to save logs and checkpoints')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume from CKPT, or from the latest checkpoint of the work dir')
+    parser.add_argument('--amp', action='store_true', help='mixed precision (CUDA only)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. train_cfg.max_epochs=10')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main(argv=None):
+    import emanplug  # noqa: F401  (registers emanplug's modules, applies the stack fixes)
+    from emanplug.apis import check_config, init_distributed, prepare_config
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        raise emanplug.ConfigError(f'config file {args.config!r} does not exist')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    prepare_config(cfg, args.work_dir, args.resume, args.amp, args.config)
+    check_config(cfg)
+    init_distributed(args.launcher)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except Exception as err:  # one line for configuration errors, full traceback otherwise
+        from emanplug.errors import ConfigError
+        if isinstance(err, (ConfigError, FileNotFoundError)):
+            sys.exit(f'error: {err}')
+        raise
