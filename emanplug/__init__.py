@@ -18,6 +18,6 @@ __all__ = list(_core_all) + ['ConfigError', '__version__']
 if importlib.util.find_spec('mmengine') is not None:
     from . import compat
     compat.apply()
-    from . import datasets, evaluation, models  # noqa: F401  (registers them)
+    from . import datasets, evaluation, models, testing  # noqa: F401  (registers them)
     from .hooks import EMANHook  # noqa: F401
     __all__.append('EMANHook')

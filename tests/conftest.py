@@ -11,3 +11,10 @@ torch.set_num_threads(int(os.environ.get('EMANPLUG_TEST_THREADS', '1')))
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope='session')
+def cifar_root(tmp_path_factory):
+    """A few real CIFAR-10 images per class in the ImageFolder layout (train/, test/)."""
+    from data_utils import make_cifar_subset
+    return make_cifar_subset(tmp_path_factory.mktemp('cifar10'))

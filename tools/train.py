@@ -33,16 +33,12 @@ def parse_args(argv=None):
 
 def main(argv=None):
     import emanplug  # noqa: F401  (registers emanplug's modules, applies the stack fixes)
-    from emanplug.apis import check_config, init_distributed, prepare_config
+    from emanplug.apis import load_config, check_config, init_distributed, prepare_config
     from mmengine.config import Config
     from mmengine.runner import Runner
 
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise emanplug.ConfigError(f'config file {args.config!r} does not exist')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     prepare_config(cfg, args.work_dir, args.resume, args.amp, args.config)
     check_config(cfg)

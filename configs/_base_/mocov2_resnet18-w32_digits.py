@@ -7,7 +7,7 @@ _base_ = [
 ]
 model = dict(
     type='EMAMoCo',
-    scheme='bn-eman',
+    scheme=dict(type='bn-eman'),
     teacher_momentum=0.99,
     queue_len=1024,
     feat_dim=64,

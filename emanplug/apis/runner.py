@@ -45,6 +45,20 @@ def _check_dataset_paths(cfg: Config) -> None:
                               'ImageFolder layout)')
 
 
+def load_config(path: str, options: Optional[dict] = None) -> Config:
+    """``Config.fromfile`` + ``--cfg-options``; a broken file or option is a one-line ConfigError."""
+    if not osp.isfile(path):
+        raise ConfigError(f'config file {path!r} does not exist')
+    try:
+        cfg = Config.fromfile(path)
+        if options:
+            cfg.merge_from_dict(options)
+    except (TypeError, KeyError, ValueError, SyntaxError, ImportError, AttributeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(f'config {path}: {first}') from None
+    return cfg
+
+
 def check_config(cfg: Config) -> None:
     """Raise ConfigError (one line, naming the key) before anything is built or trained."""
     model = cfg.get('model') or {}
@@ -83,8 +97,12 @@ def prepare_config(cfg: Config, work_dir: Optional[str] = None, resume: Optional
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         else:
             print('[emanplug] --amp needs a CUDA GPU; none found, training in float32')
-    if not torch.cuda.is_available():
+    if not torch.cuda.is_available():  # CPU processes: gloo, and DDP without device_ids
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+        if cfg.get('model_wrapper_cfg') is None:
+            cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
+                                         broadcast_buffers=False,
+                                         find_unused_parameters=cfg.get('find_unused_parameters', False))
     strip_collate_scope(cfg)
     return cfg
 

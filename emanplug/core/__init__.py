@@ -1,13 +1,13 @@
 """emanplug's core: EMAN and the EMA-teacher schemes in plain PyTorch (no mmengine)."""
 from .momentum import (MOMENTUM_SCHEDULES, check_momentum, constant_momentum,
                        cosine_momentum, from_torch_momentum, get_schedule, to_torch_momentum)
-from .norms import (EMAN, GlobalBatchNorm, InstanceNorm, MomentumBN, SplitBatchNorm,
+from .norms import (EMAN, BatchNorm, GlobalBatchNorm, InstanceNorm, MomentumBN, SplitBatchNorm,
                     TeacherPN, momentum_bn_weight, replace_batchnorms)
 from .schemes import SCHEMES, NormScheme, build_scheme, register_scheme
 from .teacher import EMATeacher, build_teacher, ema_update_
 
 __all__ = [
-    'EMAN', 'TeacherPN', 'MomentumBN', 'SplitBatchNorm', 'GlobalBatchNorm', 'InstanceNorm',
+    'EMAN', 'BatchNorm', 'TeacherPN', 'MomentumBN', 'SplitBatchNorm', 'GlobalBatchNorm', 'InstanceNorm',
     'momentum_bn_weight', 'replace_batchnorms', 'SCHEMES', 'NormScheme', 'build_scheme',
     'register_scheme', 'EMATeacher', 'build_teacher', 'ema_update_', 'MOMENTUM_SCHEDULES',
     'check_momentum', 'constant_momentum', 'cosine_momentum', 'get_schedule',

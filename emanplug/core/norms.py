@@ -27,6 +27,7 @@ import math
 from typing import Callable, List, Optional
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -70,6 +71,11 @@ class _AnyDimBatchNorm(_BatchNorm):
         if not self.track_running_stats:
             raise ConfigError(f'{type(self).__name__}: track_running_stats=False is not allowed; '
                               'the layer normalises with running statistics')
+
+
+class BatchNorm(_AnyDimBatchNorm):
+    """Plain per-process BatchNorm for any ``(N, C, *)`` input (what a ``bn-*`` scheme makes of a
+    student's SyncBN layers)."""
 
 
 class EMAN(_AnyDimBatchNorm):
@@ -235,32 +241,45 @@ class SplitBatchNorm(_AnyDimBatchNorm):
         return out.reshape(n // s, s, c, *rest).transpose(0, 1).reshape(n, c, *rest)
 
 
-class GlobalBatchNorm(nn.SyncBatchNorm):
+class GlobalBatchNorm(_AnyDimBatchNorm):
     """SyncBN for every backend: batch statistics of the global batch of all processes.
 
-    On CUDA (nccl) it runs ``torch.nn.SyncBatchNorm`` unchanged.  On CPU tensors,
-    which ``torch.nn.SyncBatchNorm`` refuses, each process computes the mean and
-    biased variance of its samples, all processes exchange them (one all-gather,
-    differentiable, so gradients flow as in SyncBN) and combine them exactly into
-    the statistics of the concatenated batch.  Without torch.distributed, or with
-    one process, it is plain BN.
+    On CUDA tensors (nccl) it runs the fused kernel of ``torch.nn.SyncBatchNorm``.  On CPU
+    tensors, which ``torch.nn.SyncBatchNorm`` (and DDP around it) refuses, each process
+    computes the mean and biased variance of its samples, all processes exchange them
+    (one all-gather, differentiable, so gradients flow as in SyncBN) and combine them
+    exactly into the statistics of the concatenated batch.  Without torch.distributed, or
+    with one process, it is plain BN.  It is deliberately not a subclass of
+    ``nn.SyncBatchNorm``, so that DDP on CPU accepts it and mmengine keeps it.
 
-    Args: as ``torch.nn.SyncBatchNorm`` (PyTorch momentum convention).
+    Args: as ``nn.BatchNorm2d`` (PyTorch momentum convention), plus
+        process_group (ProcessGroup, optional): processes to synchronise; default all.
     """
 
-    _abbr_ = 'bn'
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 process_group: Optional[object] = None, **kwargs) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, **kwargs)
+        if momentum is None:
+            raise ConfigError('GlobalBatchNorm: momentum=None (cumulative average) is not '
+                              'supported; allowed: a float in [0, 1]')
+        self.process_group = process_group
 
-    def _check_input_dim(self, input: torch.Tensor) -> None:
-        if input.dim() < 2:
-            raise ValueError(f'GlobalBatchNorm expects input of shape (N, C, *), '
-                             f'got {tuple(input.shape)}')
+    def _forward_cuda(self, x: torch.Tensor) -> torch.Tensor:
+        from torch.nn.modules._functions import SyncBatchNorm as SyncBatchNormFunction
+        if self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+        return SyncBatchNormFunction.apply(
+            x, self.weight, self.bias, self.running_mean, self.running_var, self.eps,
+            self.momentum, self.process_group or dist.group.WORLD,
+            world_size(self.process_group))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input_dim(x)
         if not (self.training and world_size(self.process_group) > 1):
             return _BatchNorm.forward(self, x)  # plain BN: nothing to synchronise
-        if x.device.type != 'cpu':
-            return super().forward(x)  # torch's SyncBatchNorm (nccl)
+        if x.is_cuda:
+            return self._forward_cuda(x)  # torch's fused SyncBN kernels (nccl)
         c = x.shape[1]
         local_var, local_mean = torch.var_mean(x, dim=_reduce_dims(x), correction=0)
         count = x.new_full((1,), x.numel() // c)

@@ -31,7 +31,7 @@ import torch.nn as nn
 from ..errors import ConfigError
 from .distributed import all_gather_cat, broadcast_, rank, world_size
 from .momentum import check_momentum, to_torch_momentum
-from .norms import (EMAN, GlobalBatchNorm, InstanceNorm, MomentumBN, SplitBatchNorm,
+from .norms import (EMAN, BatchNorm, GlobalBatchNorm, InstanceNorm, MomentumBN, SplitBatchNorm,
                     TeacherPN, bn_kwargs, copy_norm_state, momentum_bn_weight,
                     replace_batchnorms)
 
@@ -86,8 +86,16 @@ class NormScheme:
     suffix_arg: Optional[str] = None
 
     def convert_student(self, module: nn.Module) -> nn.Module:
-        """Return the student with the scheme's normalisation (in place where possible)."""
-        return module
+        """Return the student with the scheme's normalisation (in place where possible).
+
+        For ``bn-*`` schemes the student uses per-process BN: SyncBN layers (e.g. from an
+        inherited mmpretrain BYOL config) become :class:`~emanplug.core.norms.BatchNorm`.
+        """
+        def make(name: str, bn: nn.Module) -> nn.Module:
+            if isinstance(bn, nn.SyncBatchNorm):
+                return copy_norm_state(bn, BatchNorm(**bn_kwargs(bn)))
+            return bn
+        return replace_batchnorms(module, make)
 
     def convert_teacher(self, module: nn.Module) -> nn.Module:
         """Return the teacher (a deep copy of the converted student) with the teacher's normalisation."""
@@ -292,6 +300,7 @@ class StudentPNScheme(NormScheme):
         self.alpha = check_momentum(alpha, 'studentpn alpha')
 
     def convert_student(self, module: nn.Module) -> nn.Module:
+        module = super().convert_student(module)
         for m in module.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm):
                 m.momentum = to_torch_momentum(self.alpha)

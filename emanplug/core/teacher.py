@@ -8,9 +8,11 @@ import copy
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 
 from ..errors import ConfigError
+from .distributed import world_size
 from .momentum import check_momentum, get_schedule
 from .schemes import NormScheme, build_scheme
 
@@ -160,7 +162,26 @@ class EMATeacher(nn.Module):
             ema_update_(*_unzip(floats), check_momentum(buffer_m, 'buffer momentum'))
             if others:
                 torch._foreach_copy_(*_unzip(others))
+        self.average_buffers_across_processes()
         self.updates_this_process += 1
+
+    @torch.no_grad()
+    def average_buffers_across_processes(self) -> None:
+        """Average the teacher's floating buffers over all processes (a no-op on one process).
+
+        Each process's student normalises its own batches, so its statistics differ; after
+        the update (eq. 9 is linear) the average equals the EMA of the students' mean
+        statistics and every process holds the same teacher.
+        """
+        n = world_size()
+        buffers = [b for b in self.module.buffers() if b.is_floating_point()]
+        if n == 1 or not buffers:
+            return
+        flat = torch.cat([b.reshape(-1) for b in buffers])
+        dist.all_reduce(flat)
+        flat /= n
+        parts = flat.split([b.numel() for b in buffers])
+        torch._foreach_copy_(buffers, [p.view_as(b) for p, b in zip(parts, buffers)])
 
     def extra_repr(self) -> str:
         return (f'scheme={self.scheme.token}, momentum={self.momentum}, '

@@ -1,4 +1,5 @@
 """MMEngine adapter: kNN accuracy of the student and teacher backbones during training."""
+import copy
 from typing import Optional, Sequence
 
 import torch
@@ -22,8 +23,10 @@ class KNNEvalHook(Hook):
     result is the same on every process).
 
     Args:
-        bank (dict): dataset config of the labelled bank (e.g. train images).
-        query (dict): dataset config of the queries (e.g. test images).
+        bank (dict): dataset config of the labelled bank (e.g. train images). Without a
+            ``type`` key, the training dataset's config with these keys replaced (so that
+            overriding the training ``data_root`` moves the kNN data too).
+        query (dict): dataset config of the queries (e.g. test images), likewise.
         interval (int): epochs between evaluations. Default 10.
         k (int): neighbours. Default 200.
         temperature (float): vote temperature. Default 0.1.
@@ -45,8 +48,11 @@ class KNNEvalHook(Hook):
         self.history = []
         self._loaders: Optional[tuple] = None
 
-    def _loader(self, cfg: dict) -> DataLoader:
+    def _loader(self, cfg: dict, runner) -> DataLoader:
         from mmpretrain.registry import DATASETS
+        if 'type' not in cfg:  # the training dataset with these keys replaced
+            train = runner.cfg.get('train_dataloader', {}).get('dataset', {})
+            cfg = dict(copy.deepcopy(dict(train)), **cfg)
         dataset = DATASETS.build(cfg)
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=False,
                           num_workers=self.num_workers, collate_fn=default_collate)
@@ -60,7 +66,7 @@ class KNNEvalHook(Hook):
     def evaluate(self, runner, epoch: int) -> dict:
         model = runner.model.module if hasattr(runner.model, 'module') else runner.model
         if self._loaders is None:
-            self._loaders = (self._loader(self.bank_cfg), self._loader(self.query_cfg))
+            self._loaders = (self._loader(self.bank_cfg, runner), self._loader(self.query_cfg, runner))
         results = {}
         for which in self.models:
             backbone = model.backbone if which == 'student' else getattr(model, 'teacher', None)

@@ -29,6 +29,7 @@ knn_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 knn_hook = dict(
     type='KNNEvalHook',
     interval=10, k=200, temperature=0.1,
-    bank=dict(type=dataset_type, data_root=data_root, data_prefix='train', pipeline=knn_pipeline),
-    query=dict(type=dataset_type, data_root=data_root, data_prefix='test', pipeline=knn_pipeline),
+    # without a type: the training dataset with these keys replaced (same data_root)
+    bank=dict(data_prefix='train', pipeline=knn_pipeline),
+    query=dict(data_prefix='test', pipeline=knn_pipeline),
     batch_size=512)

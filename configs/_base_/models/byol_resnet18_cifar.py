@@ -1,7 +1,7 @@
 # BYOL with a CIFAR ResNet-18 (3x3 stem, no max-pool).
 model = dict(
     type='EMABYOL',
-    scheme='bn-eman',
+    scheme=dict(type='bn-eman'),
     teacher_momentum=0.99,
     momentum_schedule='cosine',
     backbone=dict(type='ResNet_CIFAR', depth=18, norm_cfg=dict(type='BN'), zero_init_residual=False),

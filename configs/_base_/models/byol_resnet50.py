@@ -1,7 +1,7 @@
 # BYOL, ResNet-50 (Grill et al.), target network = emanplug EMA teacher, cosine momentum.
 model = dict(
     type='EMABYOL',
-    scheme='bn-eman',
+    scheme=dict(type='bn-eman'),
     teacher_momentum=0.99,  # m_0; annealed to 1 by cosine over training
     momentum_schedule='cosine',
     data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[123.675, 116.28, 103.53],

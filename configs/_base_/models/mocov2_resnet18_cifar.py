@@ -1,7 +1,7 @@
 # MoCo v2 with a CIFAR ResNet-18 (3x3 stem, no max-pool), 4096 negatives.
 model = dict(
     type='EMAMoCo',
-    scheme='bn-eman',
+    scheme=dict(type='bn-eman'),
     teacher_momentum=0.99,
     queue_len=4096,
     feat_dim=128,

@@ -1,7 +1,7 @@
 # MoCo v2, ResNet-50 (He et al. / Chen et al.), key encoder = emanplug EMA teacher.
 model = dict(
     type='EMAMoCo',
-    scheme='bn-eman',  # student/teacher normalisation: the one line each ablation changes
+    scheme=dict(type='bn-eman'),  # student/teacher normalisation: the one line each ablation changes
     teacher_momentum=0.999,  # paper convention: weight of the old teacher value
     queue_len=65536,
     feat_dim=128,

@@ -1,0 +1,51 @@
+"""2-process (gloo, CPU) runs of the CIFAR-10 configs: every (method x scheme) cell through
+tools/train.py, and a couple through tools/dist_train.sh itself."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.dist
+
+
+def torchrun(args, timeout=900):
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+           '--master_port=29531'] + args
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+@pytest.mark.parametrize('method', ['mocov2', 'byol'])
+def test_every_scheme_cell_trains_in_two_processes(method, cifar_root, tmp_path):
+    out = tmp_path / 'summary.json'
+    result = torchrun([str(ROOT / 'tests' / 'dist_cells_driver.py'), str(cifar_root), str(out),
+                       f'{method}_resnet18_*cifar10_*.py'])
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(out.read_text())
+    assert len(summary) == (13 if method == 'mocov2' else 12)
+    for name, cell in summary.items():
+        assert cell['ok'], (name, cell['student'], cell['teacher'], cell['expected'])
+        assert cell['iters'] == cell['checked'] >= 2, name  # eq. (1)/(9) held at every iteration
+        assert all(abs(x) < 1e4 for x in cell['losses']), name
+        if cell['token'] == 'bn-momentumbn':
+            assert 0 < cell['momentumbn_weight'][0] < 1
+        if cell['token'] == 'bn-studentpn0.999':
+            assert cell['student_bn_momentum'] == [pytest.approx(0.001)]
+
+
+def test_dist_train_sh_runs_moco_shufflebn_on_cpu(cifar_root, tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS='1', PORT='29532')
+    cmd = ['bash', str(ROOT / 'tools' / 'dist_train.sh'),
+           str(ROOT / 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10_bn-shufflebn.py'), '2',
+           '--work-dir', str(tmp_path), '--cfg-options', f'train_dataloader.dataset.data_root={cifar_root}',
+           'train_dataloader.batch_size=16', 'train_dataloader.num_workers=0',
+           'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1']
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / 'epoch_1.pth').exists()
+    log = next(tmp_path.glob('*/*.log')).read_text()
+    assert 'kNN (k=200) after epoch 1' in log and 'Epoch(train) [1][2/2]' in log
