@@ -7,6 +7,7 @@ OpenMMLab registries (``custom_imports=dict(imports=['emanplug'])``) and applies
 the fixes of :mod:`emanplug.compat`.
 """
 import importlib.util
+import warnings
 
 from .core import *  # noqa: F401,F403
 from .core import __all__ as _core_all
@@ -16,6 +17,8 @@ __version__ = '0.1.0'
 __all__ = list(_core_all) + ['ConfigError', '__version__']
 
 if importlib.util.find_spec('mmengine') is not None:
+    # mmcv-lite has no compiled ops; classification never needs them
+    warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     from . import compat
     compat.apply()
     from . import datasets, evaluation, models, testing  # noqa: F401  (registers them)

@@ -1,3 +1,3 @@
 # Table 8: BN / EMAN, statistics momentum m = 0.9
 _base_ = '../_base_/byol_resnet18_cifar10.py'
-model = dict(scheme='bn-eman0.9')
+model = dict(scheme=dict(type='bn-eman0.9'))

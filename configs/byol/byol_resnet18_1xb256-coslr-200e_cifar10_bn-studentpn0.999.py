@@ -1,3 +1,3 @@
 # Table 8: BN / student PN, alpha = 0.999
 _base_ = '../_base_/byol_resnet18_cifar10.py'
-model = dict(scheme='bn-studentpn0.999')
+model = dict(scheme=dict(type='bn-studentpn0.999'))

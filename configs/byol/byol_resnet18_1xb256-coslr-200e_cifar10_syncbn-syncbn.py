@@ -1,3 +1,3 @@
 # Table 1: SyncBN / SyncBN (BYOL default)
 _base_ = '../_base_/byol_resnet18_cifar10.py'
-model = dict(scheme='syncbn-syncbn')
+model = dict(scheme=dict(type='syncbn-syncbn'))

@@ -1,3 +1,3 @@
 # Table 1: BN / EMAN
 _base_ = '../_base_/byol_resnet50_in1k.py'
-model = dict(scheme='bn-eman')
+model = dict(scheme=dict(type='bn-eman'))

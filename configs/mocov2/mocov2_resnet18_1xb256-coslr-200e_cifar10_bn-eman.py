@@ -1,3 +1,3 @@
 # Table 1: BN / EMAN
 _base_ = '../_base_/mocov2_resnet18_cifar10.py'
-model = dict(scheme='bn-eman')
+model = dict(scheme=dict(type='bn-eman'))

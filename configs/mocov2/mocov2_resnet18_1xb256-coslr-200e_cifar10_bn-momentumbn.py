@@ -1,3 +1,3 @@
 # Momentum^2 Teacher: BN / MomentumBN
 _base_ = '../_base_/mocov2_resnet18_cifar10.py'
-model = dict(scheme='bn-momentumbn')
+model = dict(scheme=dict(type='bn-momentumbn'))

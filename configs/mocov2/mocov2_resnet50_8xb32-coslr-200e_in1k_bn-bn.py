@@ -1,3 +1,3 @@
 # Table 1: BN / BN (teacher normalises with its batch)
 _base_ = '../_base_/mocov2_resnet50_in1k.py'
-model = dict(scheme='bn-bn')
+model = dict(scheme=dict(type='bn-bn'))

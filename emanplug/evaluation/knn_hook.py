@@ -64,6 +64,15 @@ class KNNEvalHook(Hook):
             yield data['inputs'], labels
 
     def evaluate(self, runner, epoch: int) -> dict:
+        """Evaluate now, leaving the random generators of training untouched."""
+        from ..hooks.eman_hook import get_rng_state, set_rng_state
+        state = get_rng_state()
+        try:
+            return self._evaluate(runner, epoch)
+        finally:
+            set_rng_state(state)
+
+    def _evaluate(self, runner, epoch: int) -> dict:
         model = runner.model.module if hasattr(runner.model, 'module') else runner.model
         if self._loaders is None:
             self._loaders = (self._loader(self.bank_cfg, runner), self._loader(self.query_cfg, runner))

@@ -1,5 +1,9 @@
 """MMEngine adapter of the EMA-teacher update (the math lives in emanplug.core.teacher)."""
+import random
 from typing import List, Optional
+
+import numpy as np
+import torch
 
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
@@ -7,6 +11,25 @@ from mmengine.registry import HOOKS
 from ..core.momentum import check_momentum, get_schedule
 from ..core.teacher import EMATeacher
 from ..errors import ConfigError
+
+
+def get_rng_state() -> dict:
+    """States of the torch (CPU and CUDA), numpy and python random generators."""
+    state = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(),
+                 python=random.getstate())
+    if torch.cuda.is_available():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what :func:`get_rng_state` returned."""
+    torch.set_rng_state(state['torch'])
+    np.random.set_state(tuple(state['numpy']))
+    version, internal, gauss = state['python']
+    random.setstate((version, tuple(internal), gauss))
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
 
 
 def find_teachers(model) -> List[EMATeacher]:
@@ -25,13 +48,18 @@ class EMANHook(Hook):
     ``model.train()``/``model.eval()`` (it lives in its norm layers), so mmengine's
     per-epoch ``model.train()`` cannot change it.  The teachers' state is part of the
     model's state dict; the hook stores each teacher's scheme and momentum in the
-    checkpoint and refuses to resume a run with a different one.
+    checkpoint and refuses to resume a run with a different one.  It also stores the
+    random generators' states (torch, numpy, random), which drive the augmentations and
+    ShuffleBN's permutation, so that a resumed run continues exactly as an uninterrupted
+    one would (bitwise on CPU).
 
     Args:
         momentum (float, optional): paper-convention base momentum (weight of the old
             value) overriding every teacher's own. Default None (keep the teachers').
         momentum_schedule (str, optional): 'constant' or 'cosine', overriding every
             teacher's own. Default None.
+        save_rng_state (bool): save and restore the random generators' states with
+            checkpoints. Default True.
 
     Example (config)::
 
@@ -41,7 +69,8 @@ class EMANHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self, momentum: Optional[float] = None,
-                 momentum_schedule: Optional[str] = None) -> None:
+                 momentum_schedule: Optional[str] = None, save_rng_state: bool = True) -> None:
+        self.save_rng_state = save_rng_state
         self.momentum = None if momentum is None else check_momentum(momentum, 'EMANHook.momentum')
         self.momentum_schedule = momentum_schedule
         if momentum_schedule is not None:
@@ -79,11 +108,17 @@ class EMANHook(Hook):
                      momentum_schedule=t.momentum_schedule) for t in self._teachers(runner)]
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint.setdefault('meta', {})['emanplug_teachers'] = self._describe(runner)
+        meta = checkpoint.setdefault('meta', {})
+        meta['emanplug_teachers'] = self._describe(runner)
+        if self.save_rng_state:
+            meta['emanplug_rng_state'] = get_rng_state()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        saved = checkpoint.get('meta', {}).get('emanplug_teachers')
+        meta = checkpoint.get('meta', {})
+        saved = meta.get('emanplug_teachers')
         if saved is not None and saved != self._describe(runner):
             raise ConfigError(f'resume: the checkpoint was trained with teachers {saved}, '
                               f'this config has {self._describe(runner)}; allowed: resume with '
                               'the same scheme and momentum')
+        if self.save_rng_state and meta.get('emanplug_rng_state') is not None:
+            set_rng_state(meta['emanplug_rng_state'])
