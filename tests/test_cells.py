@@ -49,3 +49,13 @@ def test_dist_train_sh_runs_moco_shufflebn_on_cpu(cifar_root, tmp_path):
     assert (tmp_path / 'epoch_1.pth').exists()
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert 'kNN (k=200) after epoch 1' in log and 'Epoch(train) [1][2/2]' in log
+
+
+def test_dist_train_sh_bad_config_is_one_line(tmp_path):
+    cmd = ['bash', str(ROOT / 'tools' / 'dist_train.sh'),
+           str(ROOT / 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10_bn-eman.py'), '2',
+           '--cfg-options', 'model.scheme=bn-fancy']
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode != 0
+    assert 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: model.scheme: scheme='bn-fancy' is unknown")

@@ -11,6 +11,8 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# check the config once, before starting processes: a wrong key gives one line, not N tracebacks
+PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" python "$ROOT/tools/train.py" "$CONFIG" --check-only "${@:3}"
 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
 python -m torch.distributed.run \

@@ -63,10 +63,5 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except Exception as err:
-        from emanplug.errors import ConfigError
-        if isinstance(err, (ConfigError, FileNotFoundError)):
-            sys.exit(f'error: {err}')
-        raise
+    from emanplug.apis import run_cli
+    run_cli(main)

@@ -25,6 +25,8 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. train_cfg.max_epochs=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--check-only', action='store_true',
+                        help='check the config (one-line error if it is wrong) and exit')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -42,6 +44,9 @@ def main(argv=None):
     cfg.launcher = args.launcher
     prepare_config(cfg, args.work_dir, args.resume, args.amp, args.config)
     check_config(cfg)
+    if args.check_only:
+        print(f'config OK: {args.config}')
+        return None
     init_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -49,10 +54,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except Exception as err:  # one line for configuration errors, full traceback otherwise
-        from emanplug.errors import ConfigError
-        if isinstance(err, (ConfigError, FileNotFoundError)):
-            sys.exit(f'error: {err}')
-        raise
+    from emanplug.apis import run_cli
+    run_cli(main)

@@ -4,7 +4,8 @@ apply command-line options."""
 import os
 import os.path as osp
 import subprocess
-from typing import Optional
+import sys
+from typing import Callable, Optional
 
 import torch
 import torch.distributed as dist
@@ -37,12 +38,26 @@ def _check_dataset_paths(cfg: Config) -> None:
         if not osp.isdir(root):
             raise ConfigError(f'{key}.dataset.data_root={root!r} does not exist; allowed: an existing '
                               f'folder (set it with --cfg-options {key}.dataset.data_root=/path)')
+        split = (cfg.get(key) or {}).get('dataset', {}).get('split_file')
+        if split and not osp.isfile(split):
+            raise ConfigError(f'{key}.dataset.split_file={split!r} does not exist; allowed: a split '
+                              'written by tools/make_split.py (e.g. python tools/make_split.py '
+                              f'{root} --num-labeled 4000) or a published index list')
         prefix = dataset.get('data_prefix')
         prefix = prefix.get('img_path', '') if isinstance(prefix, dict) else (prefix or '')
         if prefix and not osp.exists(osp.join(root, prefix)):
             raise ConfigError(f'{key}.dataset.data_prefix={prefix!r} does not exist under data_root '
                               f'{root!r}; allowed: a sub-folder of data_root (e.g. train/ of the '
                               'ImageFolder layout)')
+
+
+def run_cli(main: Callable[[], object]) -> None:
+    """Run a command-line entry point: a user error (ConfigError, a missing file) exits with
+    one line ``error: ...`` instead of a traceback; anything else propagates."""
+    try:
+        main()
+    except (ConfigError, FileNotFoundError) as err:
+        sys.exit(f'error: {err}')
 
 
 def load_config(path: str, options: Optional[dict] = None) -> Config:
@@ -70,8 +85,10 @@ def check_config(cfg: Config) -> None:
         if 'EMANHook' not in _hook_types(cfg):
             raise ConfigError(f'model {_type_name(model)} has an EMA teacher but custom_hooks has no '
                               "EMANHook; allowed: add custom_hooks=[dict(type='EMANHook')]")
-        batch = (cfg.get('train_dataloader') or {}).get('batch_size')
+        loader = cfg.get('train_dataloader') or {}
+        batch = loader.get('batch_size')
         if isinstance(batch, int):
+            batch *= (loader.get('dataset') or {}).get('mu', 1)  # FixMatch: the teacher sees mu x batch
             try:
                 scheme.check_batch_size(batch, 'train_dataloader.batch_size')
             except ConfigError as err:

@@ -3,8 +3,9 @@ data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[60.0, 60.0, 60.0]
                          std=[90.0, 90.0, 90.0], to_rgb=False)
 # No flips (digits are not mirror-symmetric); the background is black, so pad with 0.
 view_pipeline = [
-    dict(type='RandomResizedCrop', scale=16, crop_ratio_range=(0.4, 1.), backend='pillow'),
-    dict(type='Rotate', angle=15., prob=0.5, pad_val=0, interpolation='bilinear'),
+    dict(type='RandomResizedCrop', scale=16, crop_ratio_range=(0.6, 1.),
+         aspect_ratio_range=(0.8, 1.25), backend='pillow'),
+    dict(type='Rotate', angle=10., prob=0.5, pad_val=0, interpolation='bilinear'),
     dict(type='RandomApply', prob=0.8,
          transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4)]),
 ]

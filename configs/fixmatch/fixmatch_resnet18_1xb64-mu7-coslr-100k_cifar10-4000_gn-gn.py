@@ -1,0 +1,3 @@
+# student / teacher: gn-gn; 4000 labels
+_base_ = '../_base_/fixmatch_resnet18_cifar10.py'
+model = dict(scheme=dict(type='gn-gn'))

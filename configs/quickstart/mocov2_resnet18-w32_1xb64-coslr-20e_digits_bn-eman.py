@@ -1,0 +1,3 @@
+# MoCo v2 on digits with an EMAN teacher (the key encoder normalises with EMA statistics).
+_base_ = '../_base_/mocov2_resnet18-w32_digits.py'
+model = dict(scheme='bn-eman')

@@ -1,0 +1,93 @@
+"""Labeled + unlabeled batches for FixMatch from any mmpretrain image dataset and a split file."""
+import math
+import os.path as osp
+from typing import List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.dataset import Compose
+from mmengine.registry import DefaultScope
+from mmpretrain.registry import DATASETS, TRANSFORMS
+
+from ..errors import ConfigError
+from .splits import resolve_split
+
+
+def relative_image_paths(dataset) -> List[str]:
+    """Each image's path relative to the dataset's image folder (``<class>/<file>``)."""
+    prefix = dataset.data_prefix.get('img_path', '') if isinstance(dataset.data_prefix, dict) else ''
+    paths = []
+    for i in range(len(dataset)):
+        path = dataset.get_data_info(i).get('img_path', '')
+        paths.append(osp.relpath(path, prefix) if prefix and path else path)
+    return paths
+
+
+def _compose(pipeline: Sequence[dict]) -> Compose:
+    with DefaultScope.overwrite_default_scope('mmpretrain'):  # nested transforms (MultiView)
+        return Compose([TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline])
+
+
+@DATASETS.register_module()
+class SemiSupervisedDataset:
+    """One item = 1 labeled image (weak view) + ``mu`` unlabeled images (weak and strong views).
+
+    With ``batch_size=B`` a batch therefore holds B labeled and ``mu * B`` unlabeled images,
+    FixMatch's ratio.  An epoch visits every unlabeled image once (``ceil(N_u / mu)`` items);
+    the labeled images are cycled.  Items are independent, so mmengine's samplers shard them
+    across processes (every process sees different images).
+
+    Args:
+        dataset (dict): config of the underlying dataset (e.g. ``CustomDataset`` on an
+            ImageFolder), built without a pipeline.
+        split_file (str): the labeled images (see :mod:`emanplug.datasets.splits`).
+        labeled_pipeline (list): transforms of a labeled image (weak augmentation + PackInputs).
+        unlabeled_pipeline (list): transforms of an unlabeled image producing two views
+            ``[weak, strong]`` (``MultiView`` + ``PackInputs``).
+        mu (int): unlabeled images per labeled image. Default 7 (FixMatch CIFAR; ImageNet 5).
+        unlabeled (str): 'rest' (every image not in the split, default) or 'all'.
+        seed (int): seed of the fixed pairing of labeled and unlabeled images. Default 0.
+    """
+
+    def __init__(self, dataset: dict, split_file: str, labeled_pipeline: Sequence[dict],
+                 unlabeled_pipeline: Sequence[dict], mu: int = 7, unlabeled: str = 'rest',
+                 seed: int = 0) -> None:
+        if unlabeled not in ('rest', 'all'):
+            raise ConfigError(f"unlabeled={unlabeled!r} is unknown; allowed: 'rest', 'all'")
+        if not isinstance(mu, int) or mu < 1:
+            raise ConfigError(f'mu={mu!r} is not allowed; allowed: an integer >= 1')
+        self.dataset = DATASETS.build(dict(dataset, pipeline=[]))
+        self.labeled = resolve_split(split_file, relative_image_paths(self.dataset),
+                                     self.dataset.metainfo.get('classes', ()))
+        labeled = set(self.labeled)
+        self.unlabeled = [i for i in range(len(self.dataset)) if unlabeled == 'all' or i not in labeled]
+        if not self.unlabeled:
+            raise ConfigError(f'split {split_file} leaves no unlabeled images')
+        self.mu = mu
+        rng = np.random.default_rng(seed)
+        self._labeled_order = rng.permutation(self.labeled).tolist()
+        self._unlabeled_order = rng.permutation(self.unlabeled).tolist()
+        self.labeled_pipeline = _compose(labeled_pipeline)
+        self.unlabeled_pipeline = _compose(unlabeled_pipeline)
+        self.metainfo = self.dataset.metainfo
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.unlabeled) / self.mu)
+
+    def _info(self, index: int) -> dict:
+        return dict(self.dataset.get_data_info(index))
+
+    def __getitem__(self, item: int) -> dict:
+        labeled = self.labeled_pipeline(self._info(self._labeled_order[item % len(self.labeled)]))
+        views, labels = [], []
+        for j in range(self.mu):
+            index = self._unlabeled_order[(item * self.mu + j) % len(self.unlabeled)]
+            out = self.unlabeled_pipeline(self._info(index))
+            views.append(out['inputs'])
+            labels.append(int(self.dataset.get_data_info(index).get('gt_label', -1)))
+        sample = labeled['data_samples']
+        sample.set_field(torch.tensor(labels), 'unlabeled_label', field_type='metainfo')
+        return dict(inputs=dict(labeled=labeled['inputs'],
+                                weak=torch.stack([v[0] for v in views]),
+                                strong=torch.stack([v[1] for v in views])),
+                    data_samples=sample)

@@ -1,0 +1,110 @@
+"""Labeled / unlabeled splits for semi-supervised learning, as index files.
+
+A split file lists the labeled images, one per line, as paths relative to the dataset's
+image folder (``airplane/0042.jpg``) or bare file names (``n01440764_10026.JPEG``, the
+form of the ImageNet 1% / 10% lists published with the paper's code); a CSV whose first
+column is the file name (optionally a second column with the class name, and a header)
+is read too.  Lines starting with ``#`` are comments.
+"""
+import csv
+import os.path as osp
+from collections import defaultdict
+from typing import Dict, List, Sequence, Union
+
+import numpy as np
+
+from ..errors import ConfigError
+
+
+def balanced_split(labels: Sequence[int], num_labeled: Union[int, float], seed: int = 0) -> List[int]:
+    """Indices of a class-balanced labeled subset, deterministic for ``seed``.
+
+    Args:
+        labels: class index of every image.
+        num_labeled: total number of labeled images (an int, divided equally among the
+            classes, e.g. 4000 on CIFAR-10 = 400 per class) or a fraction in (0, 1) of
+            each class (e.g. 0.01 for ImageNet 1%).
+        seed: seed of the per-class draw.
+
+    Example:
+        >>> balanced_split([0, 0, 1, 1, 1, 1], 2, seed=0)
+        [1, 4]
+    """
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for c in classes:
+        idx = np.flatnonzero(labels == c)
+        if isinstance(num_labeled, float) and 0 < num_labeled < 1:
+            k = max(1, int(round(num_labeled * len(idx))))
+        else:
+            if int(num_labeled) % len(classes):
+                raise ConfigError(f'num_labeled={num_labeled} is not divisible by the {len(classes)} '
+                                  f'classes; allowed: a multiple of {len(classes)} or a fraction in (0, 1)')
+            k = int(num_labeled) // len(classes)
+        if k > len(idx):
+            raise ConfigError(f'num_labeled={num_labeled} asks {k} images of class {c}, which has '
+                              f'only {len(idx)}')
+        chosen.extend(rng.permutation(idx)[:k].tolist())
+    return sorted(chosen)
+
+
+def write_split(path: str, names: Sequence[str]) -> None:
+    """Write one relative path per line."""
+    with open(path, 'w') as f:
+        f.writelines(f'{n}\n' for n in names)
+
+
+def read_split(path: str) -> List[tuple]:
+    """``[(line_number, file_name, class_name_or_None), ...]`` of a split file."""
+    if not osp.isfile(path):
+        raise ConfigError(f'split file {path!r} does not exist; allowed: a file written by '
+                          'tools/make_split.py or a published index list')
+    rows = []
+    with open(path, newline='') as f:
+        for number, row in enumerate(csv.reader(f), start=1):
+            if not row or not row[0].strip() or row[0].lstrip().startswith('#'):
+                continue
+            name = row[0].strip()
+            if number == 1 and not osp.splitext(name)[1]:
+                continue  # a CSV header
+            rows.append((number, name, row[1].strip() if len(row) > 1 and row[1].strip() else None))
+    if not rows:
+        raise ConfigError(f'split file {path!r} lists no images')
+    return rows
+
+
+def resolve_split(path: str, relative_paths: Sequence[str], classes: Sequence[str]) -> List[int]:
+    """Dataset indices of the images a split file names; a clear error for anything else.
+
+    Args:
+        path: the split file.
+        relative_paths: every image of the dataset as a path relative to its image folder
+            (``<class>/<file>``).
+        classes: the dataset's class names.
+    """
+    by_path = {p.replace('\\', '/'): i for i, p in enumerate(relative_paths)}
+    by_name: Dict[str, List[int]] = defaultdict(list)
+    for i, p in enumerate(relative_paths):
+        by_name[osp.basename(p)].append(i)
+    known = set(classes)
+    indices = []
+    for number, name, class_name in read_split(path):
+        folder = osp.dirname(name.replace('\\', '/'))
+        for cls in (class_name, osp.basename(folder) if folder else None):
+            if cls is not None and cls not in known:
+                raise ConfigError(f'split {path}, line {number}: unknown class {cls!r}; allowed: '
+                                  f'{", ".join(sorted(known)[:10])}{" ..." if len(known) > 10 else ""}')
+        key = name.replace('\\', '/')
+        if key in by_path:
+            indices.append(by_path[key])
+        elif not folder and len(by_name.get(key, [])) == 1:
+            indices.append(by_name[key][0])
+        else:
+            raise ConfigError(f'split {path}, line {number}: file {name!r} is not in the dataset '
+                              f'({len(relative_paths)} images); allowed: paths relative to the '
+                              'image folder, e.g. ' + repr(relative_paths[0] if relative_paths else ''))
+    if len(set(indices)) != len(indices):
+        raise ConfigError(f'split {path} lists an image twice; allowed: each image once')
+    return sorted(indices)

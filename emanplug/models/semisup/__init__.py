@@ -1,0 +1,3 @@
+from .fixmatch import FixMatch, SemiSupDataPreprocessor, fixmatch_loss
+
+__all__ = ['FixMatch', 'SemiSupDataPreprocessor', 'fixmatch_loss']
