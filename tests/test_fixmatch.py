@@ -150,7 +150,7 @@ def test_every_fixmatch_mode_trains_in_two_processes(cifar_root, tmp_path):
     result = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29533',
          str(ROOT / 'tests' / 'dist_cells_driver.py'), str(cifar_root), str(out),
-         'fixmatch_resnet18_*cifar10-4000_*.py', split],
+         'fixmatch_resnet18_1xb64-*cifar10-4000_*.py', split],
         env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(out.read_text())

@@ -7,7 +7,7 @@ _base_ = [
 ]
 model = dict(
     type='EMAMoCo',
-    scheme='bn-eman',
+    scheme=dict(type='bn-eman'),
     teacher_momentum=0.99,
     # K = 4 batches: the train split has only 1,258 images, and a longer queue holds
     # keys of the query's own image from the previous epoch (false negatives).

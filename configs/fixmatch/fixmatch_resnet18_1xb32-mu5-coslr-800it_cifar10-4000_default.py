@@ -1,0 +1,3 @@
+# CPU budget: FixMatch's default (one model, views concatenated)
+_base_ = '../_base_/fixmatch_resnet18_cifar10_cpu-budget.py'
+model = dict(scheme=None)
