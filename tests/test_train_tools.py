@@ -40,6 +40,7 @@ def write_config(tmp_path, base, cifar_root, extra='', hooks="dict(type='EMANHoo
         f"train_dataloader = dict(batch_size=16, num_workers=0, persistent_workers=False,"
         f" dataset=dict(data_root={str(cifar_root)!r}))\n"
         "train_cfg = dict(max_epochs=3)\n"
+        "model = dict(backbone=dict(stem_channels=16, base_channels=16), neck=dict(in_channels=128))\n"
         "warmup_epochs = 1\n"
         "default_hooks = dict(checkpoint=dict(interval=1), logger=dict(interval=1))\n"
         f"custom_hooks = [{hooks}]\n" + extra)

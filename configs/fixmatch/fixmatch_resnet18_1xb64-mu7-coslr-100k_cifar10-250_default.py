@@ -2,3 +2,4 @@
 _base_ = '../_base_/fixmatch_resnet18_cifar10.py'
 model = dict(scheme=None)
 train_dataloader = dict(dataset=dict(split_file='data/cifar10/splits/train_250_seed0.txt'))
+custom_hooks = []  # no teacher, nothing for EMANHook to update

@@ -10,3 +10,4 @@ param_scheduler = [
 ]
 train_cfg = dict(max_epochs=max_epochs)
 train_dataloader = dict(dataset=dict(split_file='data/imagenet/splits/1percent.txt'))
+custom_hooks = []  # no teacher, nothing for EMANHook to update

@@ -7,3 +7,4 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[180, 240], gamma=0.1),
 ]
 train_cfg = dict(max_epochs=max_epochs)
+custom_hooks = []  # no teacher, nothing for EMANHook to update
