@@ -163,3 +163,49 @@ def test_every_fixmatch_mode_trains_in_two_processes(cifar_root, tmp_path):
         assert 'val/student/top1' in cell['val'], name
         if cell['token'] != 'default':
             assert 'val/teacher/top1' in cell['val'], name
+
+
+def test_backbone_from_a_moco_teacher_and_test_tool(cifar_root, tmp_path):
+    """MoCo run -> its teacher's backbone initialises FixMatch -> tools/test.py reports
+    student and teacher accuracy; tools/test.py on the MoCo checkpoint reports kNN."""
+    import make_split
+    import test as test_tool
+    import train
+    narrow = "backbone=dict(stem_channels=16, base_channels=16)"
+    moco = tmp_path / 'moco.py'
+    moco.write_text(
+        f"_base_ = {str(ROOT / 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10_bn-eman.py')!r}\n"
+        f"model = dict({narrow}, neck=dict(in_channels=128))\n"
+        f"train_dataloader = dict(batch_size=16, num_workers=0, persistent_workers=False,"
+        f" dataset=dict(data_root={str(cifar_root)!r}))\n"
+        "train_cfg = dict(max_epochs=1)\n"
+        "custom_hooks = [dict(type='EMANHook'), dict(type='KNNEvalHook', k=5, num_workers=0, at_start=False,"
+        " bank=dict(data_prefix='train', pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]),"
+        " query=dict(data_prefix='test', pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]))]\n")
+    moco_runner = train.main([str(moco), '--work-dir', str(tmp_path / 'moco')])
+    ckpt = tmp_path / 'moco' / 'epoch_1.pth'
+    knn = test_tool.main([str(moco), str(ckpt), '--work-dir', str(tmp_path / 'knn')])
+    assert 0.0 <= knn['knn/student_top1'] <= 1.0 and 'knn/teacher_top1' in knn
+    assert json.loads((tmp_path / 'knn' / 'knn_results.json').read_text())['knn/student_top1'] == \
+        knn['knn/student_top1']
+
+    split = make_split.main([str(cifar_root), '--num-labeled', '20', '--out', str(tmp_path / 's.txt')])
+    fm = tmp_path / 'fm.py'
+    fm.write_text(
+        f"_base_ = {str(ROOT / 'configs/fixmatch/fixmatch_resnet18_1xb64-mu7-coslr-100k_cifar10-4000_bn-eman.py')!r}\n"
+        f"model = dict(backbone=dict(stem_channels=16, base_channels=16, init_cfg=dict(type='Pretrained',"
+        f" checkpoint={str(ckpt)!r}, prefix='teacher.module.0.')), head=dict(in_channels=128))\n"
+        "train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict("
+        f"mu=2, split_file={split!r}, dataset=dict(data_root={str(cifar_root)!r})))\n"
+        f"val_dataloader = dict(batch_size=40, num_workers=0, dataset=dict(data_root={str(cifar_root)!r}))\n"
+        "test_dataloader = val_dataloader\n"
+        "train_cfg = dict(max_iters=0, val_interval=100)\n")
+    runner = train.main([str(fm), '--work-dir', str(tmp_path / 'fm')])
+    teacher_backbone = moco_runner.model.teacher.module[0].state_dict()
+    for name, value in runner.model.backbone.state_dict().items():
+        assert torch.equal(value, teacher_backbone[name]), name  # loaded, not re-initialised
+    for name, value in runner.model.teacher.module[0].state_dict().items():
+        assert torch.equal(value, teacher_backbone[name]), name  # the teacher starts as a copy
+    runner.save_checkpoint(str(tmp_path / 'fm'), 'init.pth')
+    metrics = test_tool.main([str(fm), str(tmp_path / 'fm' / 'init.pth'), '--work-dir', str(tmp_path / 't')])
+    assert set(metrics) >= {'student/top1', 'student/top5', 'teacher/top1', 'teacher/top5'}

@@ -105,3 +105,27 @@ def test_scheme_tokens():
     assert build_scheme('syncbn-syncbn').token == 'syncbn-syncbn'
     assert build_scheme(dict(type='shufflebn', num_splits=4)).num_splits == 4
     assert build_scheme('GN').token == 'gn-gn'
+
+
+def test_a_new_scheme_is_one_registered_class():
+    from emanplug.core import NormScheme, register_scheme
+    from emanplug.core.schemes import SCHEMES, convert_to
+
+    @register_scheme('frozenstats')
+    class FrozenStats(NormScheme):
+        """Teacher normalises with the student's initial statistics, never updated."""
+        def convert_teacher(self, module):
+            return replace_batchnorms_for_test(module)
+
+    def replace_batchnorms_for_test(module):
+        from emanplug.core import replace_batchnorms
+        return replace_batchnorms(module, convert_to(EMAN))
+
+    try:
+        teacher = EMATeacher(small_convnet(), 'bn-frozenstats')
+        assert teacher.scheme.token == 'bn-frozenstats'
+        assert any(isinstance(m, EMAN) for m in teacher.module.modules())
+        with pytest.raises(KeyError, match='already registered'):
+            register_scheme('frozenstats')(FrozenStats)
+    finally:
+        SCHEMES.pop('frozenstats')

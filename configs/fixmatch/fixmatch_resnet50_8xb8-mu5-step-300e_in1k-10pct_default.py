@@ -1,10 +1,4 @@
-# Table 6: FixMatch, 10% labels, 3x schedule (300 epochs)
-_base_ = '../_base_/fixmatch_resnet50_in1k.py'
+# Table 6: FixMatch, 10% labels, 3x schedule, from scratch
+_base_ = '../_base_/fixmatch_resnet50_in1k-10pct-300e.py'
 model = dict(scheme=None)
-max_epochs = 300
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
-    dict(type='MultiStepLR', by_epoch=True, milestones=[180, 240], gamma=0.1),
-]
-train_cfg = dict(max_epochs=max_epochs)
 custom_hooks = []  # no teacher, nothing for EMANHook to update

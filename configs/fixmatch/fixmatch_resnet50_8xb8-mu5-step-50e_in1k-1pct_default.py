@@ -1,11 +1,4 @@
-# Table 6: FixMatch, 1% labels, 1x schedule (50 epochs)
-_base_ = '../_base_/fixmatch_resnet50_in1k.py'
+# Table 6: FixMatch, 1% labels, 1x schedule, from scratch
+_base_ = '../_base_/fixmatch_resnet50_in1k-1pct-50e.py'
 model = dict(scheme=None)
-max_epochs = 50
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
-    dict(type='MultiStepLR', by_epoch=True, milestones=[30, 40], gamma=0.1),
-]
-train_cfg = dict(max_epochs=max_epochs)
-train_dataloader = dict(dataset=dict(split_file='data/imagenet/splits/1percent.txt'))
 custom_hooks = []  # no teacher, nothing for EMANHook to update

@@ -1,0 +1,9 @@
+# FixMatch on ImageNet with 10% labels, 300 epochs (3x schedule of Table 6):
+# lr divided by 10 at 60% and 80% of training.
+_base_ = './fixmatch_resnet50_in1k.py'
+max_epochs = 300
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
+    dict(type='MultiStepLR', by_epoch=True, milestones=[180, 240], gamma=0.1),
+]
+train_cfg = dict(max_epochs=max_epochs)
