@@ -45,17 +45,17 @@ def cell_overrides(config, data_root, split_file):
         "[dict(type='EMANHook'), dict(type='TeacherCheckHook')]"
     common = (f"custom_hooks = {hooks}\n"
               "default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=100))\n")
-    narrow = "backbone=dict(stem_channels=16, base_channels=16)"  # ResNet-18 at 1/4 width: fast
+    narrow = "backbone=dict(stem_channels=32, base_channels=32)"  # half-width ResNet-18 (GN: 32 groups)
     if 'fixmatch' in osp.basename(config):  # 1 labeled + 7 unlabeled (weak, strong) per process
         return common + (
-            f"model = dict({narrow}, head=dict(in_channels=128))\n"
+            f"model = dict({narrow}, head=dict(in_channels=256))\n"
             "train_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False, dataset=dict("
             f"mu=7, split_file={split_file!r}, dataset=dict(data_root={data_root!r})))\n"
             f"val_dataloader = dict(batch_size=20, num_workers=0, dataset=dict(data_root={data_root!r}))\n"
             "test_dataloader = val_dataloader\n"
             "train_cfg = dict(max_iters=3, val_interval=3)\n")
     return common + (
-        f"model = dict({narrow}, neck=dict(in_channels=128))\n"
+        f"model = dict({narrow}, neck=dict(in_channels=256))\n"
         "train_dataloader = dict(batch_size=16, num_workers=0, persistent_workers=False,"
         f" dataset=dict(data_root={data_root!r}))\n"
         "train_cfg = dict(max_epochs=1)\n")

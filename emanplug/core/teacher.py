@@ -89,15 +89,22 @@ class EMATeacher(nn.Module):
                  momentum: float = 0.999, momentum_schedule: str = 'constant') -> None:
         super().__init__()
         self.scheme = build_scheme(scheme)
-        self.momentum = check_momentum(momentum)
-        self.momentum_schedule = momentum_schedule
-        self._schedule = get_schedule(momentum_schedule)
+        self.set_momentum(momentum, momentum_schedule)
         if self.scheme.convert_student(student) is not student:
             raise ConfigError(f'scheme {self.scheme.name!r} cannot convert a student that is itself a '
                               'norm layer; allowed: a module containing its norm layers')
         self._student = [student]  # a list, so that nn.Module does not register it
         self.module = build_teacher(student, self.scheme)
         self.updates_this_process = 0  # lets models check that something drives update()
+
+    def set_momentum(self, momentum: Optional[float] = None,
+                     schedule: Optional[str] = None) -> None:
+        """Change the base momentum (paper convention) and/or the schedule's name."""
+        if momentum is not None:
+            self.momentum = check_momentum(momentum)
+        if schedule is not None:
+            self._schedule = get_schedule(schedule)
+            self.momentum_schedule = schedule
 
     @property
     def student(self) -> nn.Module:

@@ -85,11 +85,7 @@ class EMANHook(Hook):
                                   'EMATeacher; allowed: a model built with a teacher (e.g. '
                                   'emanplug MoCo, BYOL, FixMatch with a teacher scheme)')
             for teacher in self.teachers:
-                if self.momentum is not None:
-                    teacher.momentum = self.momentum
-                if self.momentum_schedule is not None:
-                    teacher.momentum_schedule = self.momentum_schedule
-                    teacher._schedule = get_schedule(self.momentum_schedule)
+                teacher.set_momentum(self.momentum, self.momentum_schedule)
         return self.teachers
 
     def before_train(self, runner) -> None:
