@@ -6,8 +6,8 @@ from emanplug.evaluation import knn_accuracy
 
 
 def clusters(n_per_class, classes=10, dim=32, spread=0.05, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    centres = F.normalize(torch.randn(classes, dim, generator=g), dim=1)
+    centres = F.normalize(torch.randn(classes, dim, generator=torch.Generator().manual_seed(99)), dim=1)
+    g = torch.Generator().manual_seed(seed)  # the samples differ, the class centres do not
     labels = torch.arange(classes).repeat_interleave(n_per_class)
     feats = centres[labels] + spread * torch.randn(len(labels), dim, generator=g)
     return F.normalize(feats, dim=1), labels
