@@ -188,6 +188,11 @@ def test_backbone_from_a_moco_teacher_and_test_tool(cifar_root, tmp_path):
     assert 0.0 <= knn['knn/student_top1'] <= 1.0 and 'knn/teacher_top1' in knn
     assert json.loads((tmp_path / 'knn' / 'knn_results.json').read_text())['knn/student_top1'] == \
         knn['knn/student_top1']
+    import summarize_runs  # the results tool on this real run
+    runs = summarize_runs.main([str(tmp_path / 'moco'), '--out', str(tmp_path / 'summary')])
+    assert [(r['method'], r['scheme']) for r in runs] == [('MoCo', 'bn-eman')]
+    assert '| bn-eman | ' in (tmp_path / 'summary.md').read_text()
+    assert (tmp_path / 'summary.png').stat().st_size > 1000
 
     split = make_split.main([str(cifar_root), '--num-labeled', '20', '--out', str(tmp_path / 's.txt')])
     fm = tmp_path / 'fm.py'

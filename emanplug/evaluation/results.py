@@ -1,0 +1,98 @@
+"""Read the work dirs of finished runs and summarise them like the paper's Table 1 and
+Figure 3 (used by tools/summarize_runs.py)."""
+import glob
+import json
+import os.path as osp
+from collections import defaultdict
+from statistics import mean, stdev
+from typing import Dict, List, Optional
+
+METHODS = {'EMAMoCo': 'MoCo', 'EMABYOL': 'BYOL', 'FixMatch': 'FixMatch'}
+
+
+def _latest(pattern: str) -> Optional[str]:
+    found = sorted(glob.glob(pattern))
+    return found[-1] if found else None
+
+
+def load_run(work_dir: str) -> Optional[dict]:
+    """Method, scheme, seed, curves and final accuracy (%) of one work dir, or None if it
+    holds no finished log.  MoCo/BYOL: last kNN top-1 of the student; FixMatch: last test
+    top-1 of the evaluated model (teacher if there is one)."""
+    from mmengine.config import Config
+
+    from ..core.schemes import build_scheme
+    scalars = _latest(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    config = _latest(osp.join(work_dir, '*', 'vis_data', 'config.py'))
+    if scalars is None or config is None:
+        return None
+    cfg = Config.fromfile(config)
+    model = cfg.model
+    method = METHODS.get(str(model.type).split('.')[-1], str(model.type))
+    if model.get('unsup_weight', 1) == 0:
+        scheme = 'supervised'
+    elif model.get('scheme') is None:
+        scheme = 'default'
+    else:
+        scheme = build_scheme(model.scheme).token
+    loss, metric = [], []
+    with open(scalars) as f:
+        for line in f:
+            row = json.loads(line)
+            if 'loss' in row:
+                loss.append((row['step'], row['loss']))
+            if 'knn/student_top1' in row:
+                metric.append((row.get('epoch', row['step']), 100 * row['knn/student_top1']))
+            else:  # the evaluated model ('top1'); logs of older runs name only the models
+                key = next((k for k in ('top1', 'teacher/top1', 'student/top1') if k in row), None)
+                if key is not None:
+                    metric.append((row['step'], row[key]))
+    if not metric:
+        return None
+    return dict(work_dir=work_dir, method=method, scheme=scheme,
+                seed=cfg.get('randomness', {}).get('seed'), loss=loss, metric=metric,
+                final=metric[-1][1], metric_name='kNN top-1' if method != 'FixMatch' else 'top-1')
+
+
+def table(runs: List[dict]) -> str:
+    """Markdown table: rows = student/teacher scheme, columns = method, cells mean +- std (n)."""
+    cells: Dict[tuple, List[float]] = defaultdict(list)
+    for r in runs:
+        cells[(r['scheme'], r['method'])].append(r['final'])
+    methods = sorted({m for _, m in cells})
+    order = ['supervised', 'default', 'bn-bn', 'syncbn-syncbn', 'bn-shufflebn', 'gn-gn', 'in-in', 'bn-eman']
+    schemes = sorted({s for s, _ in cells}, key=lambda s: (order.index(s) if s in order else len(order), s))
+    lines = ['| student-teacher | ' + ' | '.join(methods) + ' |', '|---|' + '---|' * len(methods)]
+    for s in schemes:
+        row = []
+        for m in methods:
+            v = cells.get((s, m))
+            if not v:
+                row.append('-')
+            elif len(v) == 1:
+                row.append(f'{v[0]:.2f} (1)')
+            else:
+                row.append(f'{mean(v):.2f} ± {stdev(v):.2f} ({len(v)})')
+        lines.append(f'| {s} | ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines)
+
+
+def plot(runs: List[dict], path: str) -> None:
+    """One row of panels per method: training loss and accuracy curve, one line per run."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    methods = sorted({r['method'] for r in runs})
+    fig, axes = plt.subplots(len(methods), 2, figsize=(11, 3.6 * len(methods)), squeeze=False)
+    for (ax_loss, ax_acc), method in zip(axes, methods):
+        for r in sorted((r for r in runs if r['method'] == method), key=lambda r: (r['scheme'], str(r['seed']))):
+            label = r['scheme'] + (f' (seed {r["seed"]})' if r['seed'] is not None else '')
+            if r['loss']:
+                ax_loss.plot(*zip(*r['loss']), label=label, alpha=0.8)
+            ax_acc.plot(*zip(*r['metric']), marker='o', label=label)
+        ax_loss.set(title=f'{method}: training loss', xlabel='iteration', ylabel='loss')
+        ax_acc.set(title=f'{method}: {runs[0]["metric_name"] if method != "FixMatch" else "test top-1"}',
+                   xlabel='epoch (kNN) / validation', ylabel='accuracy (%)')
+        ax_acc.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)

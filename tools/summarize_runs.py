@@ -1,0 +1,47 @@
+"""Summarise finished runs: a Markdown table shaped like the paper's Table 1 (rows = student /
+teacher scheme, columns = method, mean +- std over seeds) and PNG curves (Figure 3 style).
+
+    python tools/summarize_runs.py WORK_DIR [WORK_DIR ...] [--out docs/results] [--title T]
+
+Each WORK_DIR is a run's work dir (tools/train.py --work-dir), or a folder of them.
+"""
+import argparse
+import glob
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def main(argv=None):
+    from emanplug.errors import ConfigError
+    from emanplug.evaluation.results import load_run, plot, table
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('work_dirs', nargs='+')
+    parser.add_argument('--out', default='work_dirs/summary')
+    args = parser.parse_args(argv)
+    runs = []
+    for top in args.work_dirs:
+        candidates = [top] + sorted(glob.glob(osp.join(top, '*')))
+        for d in candidates:
+            if osp.isdir(d) and glob.glob(osp.join(d, '*', 'vis_data', 'scalars.json')):
+                run = load_run(d)
+                if run is not None:
+                    runs.append(run)
+    if not runs:
+        raise ConfigError(f'no finished runs under {", ".join(args.work_dirs)}; allowed: work dirs '
+                          'written by tools/train.py (with */vis_data/scalars.json)')
+    os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
+    md = table(runs)
+    with open(args.out + '.md', 'w') as f:
+        f.write(md + '\n')
+    plot(runs, args.out + '.png')
+    print(md)
+    print(f'\n{len(runs)} runs -> {args.out}.md, {args.out}.png')
+    return runs
+
+
+if __name__ == '__main__':
+    from emanplug.apis import run_cli
+    run_cli(main)
