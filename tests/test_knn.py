@@ -33,3 +33,31 @@ def test_chunking_does_not_change_the_result():
     query, query_y = clusters(30, spread=0.8, seed=3)
     assert knn_accuracy(bank, bank_y, query, query_y, k=20, chunk=7) == \
         knn_accuracy(bank, bank_y, query, query_y, k=20)
+
+
+def test_retrieval_metrics_on_a_hand_computed_ranking():
+    from emanplug.evaluation import retrieval_metrics
+    # database along a circle: similarity to the query decreases with the index
+    angles = torch.tensor([0.0, 0.2, 0.4, 0.6, 0.8])
+    database = torch.stack([angles.cos(), angles.sin()], dim=1)
+    labels = torch.tensor([1, 0, 1, 0, 1])  # ranking: R N R N R
+    query = torch.tensor([[1.0, 0.0]])
+    out = retrieval_metrics(query, torch.tensor([1]), database, labels, top=5)
+    # AP = (1/1 + 2/3 + 3/5) / 3, recall = 3/3
+    assert abs(out['mAP'] - 100 * (1 + 2 / 3 + 3 / 5) / 3) < 1e-4 and out['recall'] == 100.0
+    top3 = retrieval_metrics(query, torch.tensor([1]), database, labels, top=3)
+    # first 3: R N R -> AP = (1 + 2/3) / min(3, 3); recall 2/3
+    assert abs(top3['mAP'] - 100 * (1 + 2 / 3) / 3) < 1e-4
+    assert abs(top3['recall'] - 100 * 2 / 3) < 1e-4
+
+
+def test_low_shot_svm_is_reproducible_and_learns_separable_data():
+    from emanplug.evaluation import low_shot_svm
+    bank, bank_y = clusters(20, spread=0.05)
+    query, query_y = clusters(10, spread=0.05, seed=5)
+    args = (bank.numpy(), bank_y.numpy(), query.numpy(), query_y.numpy())
+    a = low_shot_svm(*args, shots=(1, 4), costs=(0.5, 8.0), draws=3, seed=7)
+    b = low_shot_svm(*args, shots=(1, 4), costs=(0.5, 8.0), draws=3, seed=7)
+    assert a == b
+    assert a[4]['mean'] > 95 and a[1]['mean'] > 80 and a[4]['C'] in (0.5, 8.0)
+    assert len(a[1]['accuracies']) == 3

@@ -1,5 +1,6 @@
 from .accuracy import StudentTeacherAccuracy
 from .knn import extract, knn_accuracy, pooled_features
 from .knn_hook import KNNEvalHook
+from .lowshot import low_shot_svm, retrieval_metrics
 
-__all__ = ['StudentTeacherAccuracy', 'extract', 'knn_accuracy', 'pooled_features', 'KNNEvalHook']
+__all__ = ['StudentTeacherAccuracy', 'extract', 'knn_accuracy', 'pooled_features', 'KNNEvalHook', 'low_shot_svm', 'retrieval_metrics']
