@@ -188,6 +188,9 @@ def test_backbone_from_a_moco_teacher_and_test_tool(cifar_root, tmp_path):
     assert 0.0 <= knn['knn/student_top1'] <= 1.0 and 'knn/teacher_top1' in knn
     assert json.loads((tmp_path / 'knn' / 'knn_results.json').read_text())['knn/student_top1'] == \
         knn['knn/student_top1']
+    retrieval = test_tool.main([str(moco), str(ckpt), '--protocol', 'retrieval',
+                                '--work-dir', str(tmp_path / 'knn')])
+    assert 0 <= retrieval['retrieval/teacher_mAP'] <= 100 and 'retrieval/student_recall' in retrieval
     import summarize_runs  # the results tool on this real run
     runs = summarize_runs.main([str(tmp_path / 'moco'), '--out', str(tmp_path / 'summary')])
     assert [(r['method'], r['scheme']) for r in runs] == [('MoCo', 'bn-eman')]

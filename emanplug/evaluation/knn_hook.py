@@ -72,21 +72,28 @@ class KNNEvalHook(Hook):
         finally:
             set_rng_state(state)
 
-    def _evaluate(self, runner, epoch: int) -> dict:
+    def features(self, runner, which: str):
+        """``(bank, bank_labels, query, query_labels)``: frozen, L2-normalised features of the
+        student's or the teacher's backbone (None if the model has no such network)."""
         model = runner.model.module if hasattr(runner.model, 'module') else runner.model
         if self._loaders is None:
             self._loaders = (self._loader(self.bank_cfg, runner), self._loader(self.query_cfg, runner))
+        backbone = model.backbone if which == 'student' else getattr(model, 'teacher', None)
+        if backbone is None:
+            return None
+        if which == 'teacher':
+            backbone = backbone.module[0]
+        bank, bank_y = extract(backbone, self._batches(model, self._loaders[0]))
+        query, query_y = extract(backbone, self._batches(model, self._loaders[1]))
+        return bank, bank_y, query, query_y
+
+    def _evaluate(self, runner, epoch: int) -> dict:
         results = {}
         for which in self.models:
-            backbone = model.backbone if which == 'student' else getattr(model, 'teacher', None)
-            if backbone is None:
-                continue
-            if which == 'teacher':
-                backbone = backbone.module[0]
-            bank, bank_y = extract(backbone, self._batches(model, self._loaders[0]))
-            query, query_y = extract(backbone, self._batches(model, self._loaders[1]))
-            results[f'knn/{which}_top1'] = knn_accuracy(bank, bank_y, query, query_y, self.k,
-                                                        self.temperature)
+            feats = self.features(runner, which)
+            if feats is not None:
+                results[f'knn/{which}_top1'] = knn_accuracy(*feats, k=self.k,
+                                                            temperature=self.temperature)
         runner.logger.info(f'kNN (k={self.k}) after epoch {epoch}: ' +
                            ', '.join(f'{k} {v:.4f}' for k, v in results.items()))
         runner.visualizer.add_scalars(dict(results, epoch=epoch), step=runner.iter)

@@ -20,7 +20,11 @@ def low_shot_svm(train_feats: np.ndarray, train_labels: np.ndarray, test_feats: 
     """
     from sklearn.svm import LinearSVC
     train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
-    classes = np.unique(train_labels)
+    classes, counts = np.unique(train_labels, return_counts=True)
+    if max(shots) > counts.min():
+        from ..errors import ConfigError
+        raise ConfigError(f'low-shot k={max(shots)} needs {max(shots)} images of every class; class '
+                          f'{classes[counts.argmin()]} has {counts.min()}; allowed: k <= {counts.min()}')
     rng = np.random.default_rng(seed)
     draws_idx = {k: [np.concatenate([rng.choice(np.flatnonzero(train_labels == c), k, replace=False)
                                      for c in classes]) for _ in range(draws)] for k in shots}
