@@ -198,6 +198,19 @@ def test_backbone_from_a_moco_teacher_and_test_tool(cifar_root, tmp_path):
     assert (tmp_path / 'summary.png').stat().st_size > 1000
 
     split = make_split.main([str(cifar_root), '--num-labeled', '20', '--out', str(tmp_path / 's.txt')])
+    linear = tmp_path / 'linear.py'  # linear classification on the frozen teacher, 20 labels
+    linear.write_text(
+        f"_base_ = {str(ROOT / 'configs/benchmarks/linear_resnet18_1xb256-coslr-100e_cifar10-10pct.py')!r}\n"
+        f"model = dict(backbone=dict(stem_channels=16, base_channels=16, init_cfg=dict("
+        f"checkpoint={str(ckpt)!r}, prefix='teacher.module.0.')), head=dict(in_channels=128))\n"
+        f"train_dataloader = dict(batch_size=10, num_workers=0, persistent_workers=False, dataset=dict("
+        f"split_file={split!r}, dataset=dict(data_root={str(cifar_root)!r})))\n"
+        f"val_dataloader = dict(batch_size=40, num_workers=0, dataset=dict(data_root={str(cifar_root)!r}))\n"
+        "test_dataloader = val_dataloader\ntrain_cfg = dict(max_epochs=1, val_interval=1)\n")
+    lin = train.main([str(linear), '--work-dir', str(tmp_path / 'linear')])
+    assert lin.iter == 2 and len(lin.train_dataloader.dataset) == 20
+    frozen = moco_runner.model.teacher.module[0].state_dict()
+    assert all(torch.equal(v, frozen[k]) for k, v in lin.model.backbone.state_dict().items())
     fm = tmp_path / 'fm.py'
     fm.write_text(
         f"_base_ = {str(ROOT / 'configs/fixmatch/fixmatch_resnet18_1xb64-mu7-coslr-100k_cifar10-4000_bn-eman.py')!r}\n"

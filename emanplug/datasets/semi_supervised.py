@@ -91,3 +91,26 @@ class SemiSupervisedDataset:
                                 weak=torch.stack([v[0] for v in views]),
                                 strong=torch.stack([v[1] for v in views])),
                     data_samples=sample)
+
+
+@DATASETS.register_module()
+class LabeledSubset:
+    """The images of a split file, with their labels: linear classification and fine-tuning
+    on 1 % / 10 % of the labels (``split_file=None``: every image, i.e. 100 %).
+
+    Args:
+        dataset (dict): config of the underlying dataset, with its pipeline.
+        split_file (str, optional): the labeled images (see :mod:`emanplug.datasets.splits`).
+    """
+
+    def __init__(self, dataset: dict, split_file: Optional[str] = None) -> None:
+        self.dataset = DATASETS.build(dataset)
+        self.indices = list(range(len(self.dataset))) if split_file is None else resolve_split(
+            split_file, relative_image_paths(self.dataset), self.dataset.metainfo.get('classes', ()))
+        self.metainfo = self.dataset.metainfo
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> dict:
+        return self.dataset[self.indices[i]]
