@@ -8,7 +8,6 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-import emanplug
 from emanplug.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -60,7 +60,6 @@ def main(argv=None) -> dict:
     import emanplug
     from emanplug.apis import load_config, init_distributed, prepare_config
     from emanplug.evaluation import KNNEvalHook
-    from mmengine.config import Config
     from mmengine.runner import Runner
 
     args = parse_args(argv)

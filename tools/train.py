@@ -36,7 +36,6 @@ def parse_args(argv=None):
 def main(argv=None):
     import emanplug  # noqa: F401  (registers emanplug's modules, applies the stack fixes)
     from emanplug.apis import load_config, check_config, init_distributed, prepare_config
-    from mmengine.config import Config
     from mmengine.runner import Runner
 
     args = parse_args(argv)
