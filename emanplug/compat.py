@@ -31,12 +31,20 @@ class UnsafeCheckpointError(ConfigError):
     """A checkpoint holds objects outside the allow-list and was not loaded."""
 
 
+_BUILTIN_STATISTICS = ('min', 'max', 'mean', 'current')
+
+
 def _history_buffer_statistic(owner: Any, name: str) -> Any:
     """Stand-in for ``getattr`` while unpickling: only HistoryBuffer's statistics methods."""
     from mmengine.logging import HistoryBuffer
-    if owner is HistoryBuffer and isinstance(name, str) and \
-            callable(HistoryBuffer._statistics_methods.get(name)):
-        return HistoryBuffer._statistics_methods[name]
+    if owner is HistoryBuffer and isinstance(name, str):
+        # the built-in statistics are only put into _statistics_methods by the first
+        # HistoryBuffer() of a process, so a fresh process has to name them itself
+        method = HistoryBuffer._statistics_methods.get(name)
+        if method is None and name in _BUILTIN_STATISTICS:
+            method = getattr(HistoryBuffer, name)
+        if callable(method):
+            return method
     raise pickle.UnpicklingError(
         f'getattr({getattr(owner, "__name__", type(owner).__name__)}, {name!r}) is not allowed')
 
@@ -66,7 +74,8 @@ def load_checkpoint_file(filename: str, map_location: Any = None) -> Any:
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        found = re.search(r'GLOBAL ([\w.]+)|function (\S+)|unsupported global.*?(\S+)', str(err))
+        found = re.search(r'GLOBAL ([\w.]+)|function (\S+)|unsupported global.*?(\S+)|'
+                          r'(getattr\(\w+, \S+\))', str(err))
         what = next((g for g in found.groups() if g), 'an object') if found else 'an object'
         raise UnsafeCheckpointError(
             f'checkpoint {filename} holds {what}, which is not in the allow-list of safe '

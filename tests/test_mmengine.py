@@ -2,6 +2,10 @@
 torch's safe loading, and refusal of unsafe checkpoints."""
 import os
 import pickle
+import subprocess
+import sys
+
+import numpy as np
 
 import pytest
 import torch
@@ -151,3 +155,32 @@ def test_safe_loading_stays_on_globally(tmp_path):
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
     assert not (tmp_path / 'executed').exists()
+
+
+def test_message_hub_checkpoint_loads_in_a_fresh_process(tmp_path):
+    """A checkpoint with HistoryBuffers (mmengine's message hub) loads in a process that has
+    not created a HistoryBuffer yet: mmengine registers min/max/mean/current lazily."""
+    from mmengine.logging import HistoryBuffer
+    buf = HistoryBuffer()
+    for v in (3.0, 1.0, 2.0):
+        buf.update(v)
+    path = tmp_path / 'hub.pth'
+    torch.save({'message_hub': {'log_scalars': {'loss': buf}}, 'meta': {'step': np.int64(3)}}, path)
+    code = ('import emanplug\nfrom emanplug.compat import load_checkpoint_file\n'
+            f'ckpt = load_checkpoint_file({str(path)!r})\n'
+            "buf = ckpt['message_hub']['log_scalars']['loss']\n"
+            "print(buf.min(), buf.max(), buf.mean(), buf.current())\n")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ['1.0', '3.0', '2.0', '2.0']
+
+
+def test_disallowed_getattr_is_named_in_the_error(tmp_path):
+    class Sneaky:
+        def __reduce__(self):
+            from mmengine.logging import HistoryBuffer
+            return (getattr, (HistoryBuffer, 'update'))
+    path = tmp_path / 'sneaky.pth'
+    torch.save({'meta': Sneaky()}, path)
+    with pytest.raises(UnsafeCheckpointError, match=r"getattr\(HistoryBuffer, 'update'\)"):
+        load_checkpoint_file(str(path))
