@@ -114,3 +114,69 @@ def test_cosine_schedule_matches_formula():
     assert teacher.momentum_at(K // 2, K) == pytest.approx(0.995)
     constant = EMATeacher(small_convnet(), 'bn-eman', momentum=m0)
     assert constant.momentum_at(K // 2, K) == m0
+
+
+def _replace_first_bn(model):
+    """Swap the first norm layer for a new one with other values (a structural change, as a
+    SyncBN conversion makes)."""
+    for parent in model.modules():
+        for name, child in parent.named_children():
+            if hasattr(child, 'running_mean'):
+                fresh = copy.deepcopy(child)
+                fresh.running_mean.fill_(3.0)
+                fresh.weight.data.fill_(2.0)
+                setattr(parent, name, fresh)
+                return name
+    raise AssertionError('no norm layer')
+
+
+@pytest.mark.parametrize('where', ['student', 'teacher'])
+def test_update_follows_modules_replaced_after_caching(where):
+    """update() caches its tensor pairs; a module replaced in student or teacher afterwards
+    (without going through the EMATeacher) must still be updated by eq. (1)/(9)."""
+    m = 0.5
+    student, teacher, _ = setup('bn-eman', m)
+    teacher.update()  # fills the cache
+    _replace_first_bn(student if where == 'student' else teacher.module)
+    old = copy.deepcopy(teacher.module.state_dict())
+    teacher.update()
+    s, t = student.state_dict(), teacher.module.state_dict()
+    for name, value in t.items():
+        if not name.endswith('num_batches_tracked'):
+            assert close(value, by_hand(old[name], s[name], m)), name
+
+
+def test_update_follows_tensors_moved_after_caching():
+    """Moving the model (here to float64; a device move is the same) replaces buffers."""
+    m = 0.5
+    student = small_convnet()
+    model = torch.nn.ModuleDict(dict(student=student))
+    teacher = EMATeacher(student, 'bn-eman', momentum=m)
+    model['teacher'] = teacher
+    train_student_steps(student)
+    teacher.update()
+    model.double()
+    with torch.no_grad():
+        for tensor in list(student.parameters()) + list(student.buffers()):
+            if tensor.is_floating_point():
+                tensor.add_(torch.rand_like(tensor))
+    old = copy.deepcopy(teacher.module.state_dict())
+    teacher.update()
+    s, t = student.state_dict(), teacher.module.state_dict()
+    for name, value in t.items():
+        assert value.dtype == s[name].dtype
+        if not name.endswith('num_batches_tracked'):
+            assert close(value, by_hand(old[name], s[name], m)), name
+
+
+def test_deepcopied_teacher_updates_its_own_tensors():
+    student = small_convnet()
+    model = torch.nn.ModuleDict(dict(student=student, teacher=EMATeacher(student, 'bn-eman', 0.5)))
+    model['teacher'].update()
+    clone = copy.deepcopy(model)
+    before = copy.deepcopy(model['teacher'].module.state_dict())
+    train_student_steps(clone['student'])
+    clone['teacher'].update()
+    for name, value in model['teacher'].module.state_dict().items():
+        assert torch.equal(value, before[name]), name  # the original is untouched
+    assert clone['teacher'].student is clone['student']

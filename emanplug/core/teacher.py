@@ -5,6 +5,7 @@ and driven in MMEngine by :class:`emanplug.hooks.EMANHook`.  Momenta follow the
 paper's convention: ``m`` is the weight of the teacher's *old* value.
 """
 import copy
+from operator import is_
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -96,6 +97,7 @@ class EMATeacher(nn.Module):
         self._student = [student]  # a list, so that nn.Module does not register it
         self.module = build_teacher(student, self.scheme)
         self.updates_this_process = 0  # lets models check that something drives update()
+        self._cache: Optional[dict] = None  # tensor lists for update(), see _tensor_lists()
 
     def set_momentum(self, momentum: Optional[float] = None,
                      schedule: Optional[str] = None) -> None:
@@ -145,6 +147,42 @@ class EMATeacher(nn.Module):
             (floats if t.is_floating_point() else others).append((t, s))
         return params, floats, others
 
+    def _snapshot(self) -> List[Tuple[dict, tuple]]:
+        """Every non-empty ``_modules`` / ``_parameters`` / ``_buffers`` dict of teacher and
+        student with its values: if any of them changes (a module replaced, e.g. by a SyncBN
+        conversion, a tensor reassigned or moved), the cached pairs are stale."""
+        out = []
+        for root in (self.module, self.student):
+            for m in root.modules():
+                for d in (m._modules, m._parameters, m._buffers):
+                    if d:
+                        out.append((d, tuple(d.values())))
+        return out
+
+    def _tensor_lists(self) -> dict:
+        """The unzipped tensor pairs of :meth:`tensor_pairs`, cached between calls and rebuilt
+        when the structure of teacher or student changed (checked by identity, ~0.1 ms on a
+        ResNet-50, against ~1.2 ms for matching the pairs by name)."""
+        cache = self._cache
+        if cache is not None and all(len(d) == len(v) and all(map(is_, d.values(), v))
+                                     for d, v in cache['snapshot']):
+            return cache
+        params, floats, others = self.tensor_pairs()
+        self._cache = cache = dict(
+            params=_unzip(params), floats=_unzip(floats), others=_unzip(others),
+            both=_unzip(params + floats),
+            teacher_floats=[b for b in self.module.buffers() if b.is_floating_point()],
+            snapshot=self._snapshot())
+        return cache
+
+    def _apply(self, *args: Any, **kwargs: Any) -> 'EMATeacher':
+        self._cache = None
+        return super()._apply(*args, **kwargs)
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__() if hasattr(super(), '__getstate__') else self.__dict__
+        return {**state, '_cache': None}
+
     @torch.no_grad()
     def reset_to_student(self) -> None:
         """Make the teacher an exact copy of the student again (every matching parameter and
@@ -162,13 +200,18 @@ class EMATeacher(nn.Module):
             momentum: paper-convention m for this step; default the constructor's ``momentum``.
         """
         m = self.momentum if momentum is None else check_momentum(momentum)
-        params, floats, others = self.tensor_pairs()
-        ema_update_(*_unzip(params), m)
+        lists = self._tensor_lists()
         buffer_m = self.scheme.buffer_momentum(m)
         if buffer_m is not None:
-            ema_update_(*_unzip(floats), check_momentum(buffer_m, 'buffer momentum'))
-            if others:
-                torch._foreach_copy_(*_unzip(others))
+            buffer_m = check_momentum(buffer_m, 'buffer momentum')
+        if buffer_m == m:  # EMAN: parameters and statistics in one vectorised call
+            ema_update_(*lists['both'], m)
+        else:
+            ema_update_(*lists['params'], m)
+            if buffer_m is not None:
+                ema_update_(*lists['floats'], buffer_m)
+        if buffer_m is not None and lists['others'][0]:
+            torch._foreach_copy_(*lists['others'])
         self.average_buffers_across_processes()
         self.updates_this_process += 1
 
@@ -181,8 +224,10 @@ class EMATeacher(nn.Module):
         statistics and every process holds the same teacher.
         """
         n = world_size()
-        buffers = [b for b in self.module.buffers() if b.is_floating_point()]
-        if n == 1 or not buffers:
+        if n == 1:
+            return
+        buffers = self._tensor_lists()['teacher_floats']
+        if not buffers:
             return
         flat = torch.cat([b.reshape(-1) for b in buffers])
         dist.all_reduce(flat)
