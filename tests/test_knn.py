@@ -61,3 +61,71 @@ def test_low_shot_svm_is_reproducible_and_learns_separable_data():
     assert a == b
     assert a[4]['mean'] > 95 and a[1]['mean'] > 80 and a[4]['C'] in (0.5, 8.0)
     assert len(a[1]['accuracies']) == 3
+
+
+def _hook_and_runner(root, model):
+    from types import SimpleNamespace
+
+    from mmengine.logging import MMLogger
+
+    from emanplug.evaluation.knn_hook import KNNEvalHook
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+    data = dict(type='CustomDataset', data_root=str(root), pipeline=pipeline)
+    hook = KNNEvalHook(bank=dict(data, data_prefix='train', indices=79),
+                       query=dict(data, data_prefix='test', indices=39),
+                       k=5, batch_size=7, num_workers=0)
+    logs = []
+    runner = SimpleNamespace(model=model, cfg={}, iter=0,
+                             logger=MMLogger.get_instance('knn-test', log_level='WARNING'),
+                             visualizer=SimpleNamespace(add_scalars=lambda d, step: logs.append(d)))
+    return hook, runner
+
+
+def _knn_model():
+    from mmpretrain.models import ResNet_CIFAR, SelfSupDataPreprocessor
+    from emanplug.core import EMATeacher
+    torch.manual_seed(0)
+    model = torch.nn.Module()
+    model.backbone = ResNet_CIFAR(depth=18, base_channels=8, stem_channels=8)
+    model.data_preprocessor = SelfSupDataPreprocessor(mean=[128.0] * 3, std=[64.0] * 3, to_rgb=True)
+    model.teacher = EMATeacher(torch.nn.Sequential(model.backbone), 'bn-eman', momentum=0.9)
+    with torch.no_grad():  # a teacher that differs from the student
+        for p in model.teacher.module.parameters():
+            p.mul_(0.5)
+    return model
+
+
+def _knn_worker(rank, world, root, out_dir):
+    hook, runner = _hook_and_runner(root, _knn_model())
+    feats = hook.features(runner, 'teacher')
+    results = hook.evaluate(runner, 0)
+    if rank == 0:
+        torch.save(dict(results=results, feats=feats), f'{out_dir}/dist.pth')
+
+
+def test_knn_hook_distributed_equals_single_process(cifar_root, tmp_path):
+    """2 gloo processes each extract every 2nd image (an odd number of them, so the shards
+    differ in length); the gathered features and the accuracies equal one process's."""
+    from dist_utils import run_distributed
+    hook, runner = _hook_and_runner(cifar_root, _knn_model())
+    single = hook.features(runner, 'teacher')
+    single_results = hook.evaluate(runner, 0)
+    assert (len(single[0]), len(single[2])) == (79, 39)
+    run_distributed(_knn_worker, str(cifar_root), str(tmp_path))
+    dist_out = torch.load(tmp_path / 'dist.pth')
+    for a, b in zip(single, dist_out['feats']):
+        assert a.shape == b.shape and torch.allclose(a.float(), b.float(), atol=1e-5)
+    assert dist_out['results'] == single_results
+    assert set(single_results) == {'knn/student_top1', 'knn/teacher_top1'}
+
+
+def test_gather_strided_restores_the_order_of_uneven_shards():
+    from dist_utils import run_distributed
+    run_distributed(_strided_worker, 7)
+
+
+def _strided_worker(rank, world, total):
+    from emanplug.core.distributed import gather_strided
+    items = torch.arange(total * 2).view(total, 2)
+    shard = items[rank::world]
+    assert torch.equal(gather_strided(shard, total), items)

@@ -34,6 +34,24 @@ def all_gather_cat(tensor: torch.Tensor,
     return torch.cat(parts)
 
 
+@torch.no_grad()
+def gather_strided(shard: torch.Tensor, total: int,
+                   group: Optional[dist.ProcessGroup] = None) -> torch.Tensor:
+    """Undo a strided sharding: process ``r`` holds items ``r, r + n, r + 2n, ...`` of a
+    sequence of ``total`` items (``n`` processes); every process gets all ``total`` items in
+    their original order.  Shards may differ in length by one (they are padded for the
+    all-gather).  A no-op on one process.
+    """
+    n = world_size(group)
+    if n == 1:
+        return shard
+    length = -(-total // n)
+    padded = shard.new_zeros((length,) + tuple(shard.shape[1:]))
+    padded[:shard.shape[0]] = shard
+    parts = all_gather_cat(padded, group).view(n, length, *shard.shape[1:])
+    return parts.transpose(0, 1).reshape(n * length, *shard.shape[1:])[:total]
+
+
 class _AllGather(torch.autograd.Function):
     """All-gather whose backward sums every process's gradient for this process's input."""
 

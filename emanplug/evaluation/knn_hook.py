@@ -1,13 +1,14 @@
 """MMEngine adapter: kNN accuracy of the student and teacher backbones during training."""
 import copy
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import torch
 from mmengine.dataset import default_collate
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
+from ..core.distributed import gather_strided, rank, world_size
 from .knn import extract, knn_accuracy
 
 
@@ -19,8 +20,9 @@ class KNNEvalHook(Hook):
     work dir), the curves of the paper's Figure 3.  Before training it also logs the
     untrained network's accuracy (epoch 0), the floor any learning must beat.
 
-    Every process evaluates the whole bank and query sets (no communication needed, the
-    result is the same on every process).
+    Under DDP each of the ``n`` processes extracts the features of every n-th image, and
+    the features are all-gathered in the original order: every process then holds the same
+    bank and query features as a single process would, and gets the same accuracy.
 
     Args:
         bank (dict): dataset config of the labelled bank (e.g. train images). Without a
@@ -48,14 +50,18 @@ class KNNEvalHook(Hook):
         self.history = []
         self._loaders: Optional[tuple] = None
 
-    def _loader(self, cfg: dict, runner) -> DataLoader:
+    def _loader(self, cfg: dict, runner) -> Tuple[DataLoader, int]:
+        """This process's loader and the full dataset length."""
         from mmpretrain.registry import DATASETS
         if 'type' not in cfg:  # the training dataset with these keys replaced
             train = runner.cfg.get('train_dataloader', {}).get('dataset', {})
             cfg = dict(copy.deepcopy(dict(train)), **cfg)
         dataset = DATASETS.build(cfg)
+        total = len(dataset)
+        if world_size() > 1:  # every n-th image on each process, gathered in features()
+            dataset = Subset(dataset, range(rank(), len(dataset), world_size()))
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=False,
-                          num_workers=self.num_workers, collate_fn=default_collate)
+                          num_workers=self.num_workers, collate_fn=default_collate), total
 
     def _batches(self, model, loader):
         for data in loader:
@@ -83,9 +89,11 @@ class KNNEvalHook(Hook):
             return None
         if which == 'teacher':
             backbone = backbone.module[0]
-        bank, bank_y = extract(backbone, self._batches(model, self._loaders[0]))
-        query, query_y = extract(backbone, self._batches(model, self._loaders[1]))
-        return bank, bank_y, query, query_y
+        out = []
+        for loader, total in self._loaders:
+            feats, labels = extract(backbone, self._batches(model, loader))
+            out += [gather_strided(feats, total), gather_strided(labels, total)]
+        return tuple(out)
 
     def _evaluate(self, runner, epoch: int) -> dict:
         results = {}
