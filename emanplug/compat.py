@@ -119,6 +119,33 @@ def _fix_hue() -> None:
         module.adjust_hue = adjust_hue
 
 
+def _fix_random_crop_padding() -> None:
+    """mmpretrain 1.2.0's ``RandomCrop(padding=4, padding_mode='reflect')`` pads with the
+    constant ``pad_val`` whatever ``padding_mode`` says (the mode only reaches the
+    ``pad_if_needed`` branch): the CIFAR weak augmentation got black borders.  Pad with the
+    configured mode, as documented."""
+    import mmcv
+    from mmpretrain.datasets.transforms import RandomCrop
+    original = RandomCrop.transform
+    if getattr(original, '_emanplug_fixed', False):
+        return
+
+    def transform(self, results: dict) -> dict:
+        if self.padding is None or self.padding_mode == 'constant':
+            return original(self, results)
+        results['img'] = mmcv.impad(results['img'], padding=self.padding, pad_val=self.pad_val,
+                                    padding_mode=self.padding_mode)
+        padding, self.padding = self.padding, None
+        try:
+            return original(self, results)
+        finally:
+            self.padding = padding
+
+    transform._emanplug_fixed = True
+    transform.__doc__ = original.__doc__
+    RandomCrop.transform = transform
+
+
 def package2module(package: str) -> str:
     """Top-level module of an installed distribution (``mmcv-lite`` -> ``mmcv``)."""
     dist = importlib.metadata.distribution(package)
@@ -187,4 +214,5 @@ def apply() -> None:
     _use_safe_local_loader()
     _fix_hue()
     _fix_pkg_resources()
+    _fix_random_crop_padding()
     _applied = True

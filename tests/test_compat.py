@@ -78,3 +78,18 @@ def test_collate_scope_from_inherited_configs_is_removed(tmp_path):
     assert '_scope_' not in cfg.train_dataloader.collate_fn
     loader_cfg['collate_fn'] = cfg.train_dataloader.collate_fn.to_dict()
     assert next(iter(Runner.build_dataloader(loader_cfg))).tolist() == [0, 1]
+
+
+def test_random_crop_padding_follows_padding_mode():
+    """mmpretrain's RandomCrop padded with zeros whatever padding_mode said."""
+    from mmpretrain.datasets.transforms import RandomCrop
+    img = np.arange(32 * 32 * 3, dtype=np.int64).reshape(32, 32, 3).astype(np.uint8) | 1  # no zeros
+    reflect = RandomCrop(crop_size=32, padding=4, padding_mode='reflect')
+    for _ in range(20):
+        out = reflect(dict(img=img.copy()))['img']
+        assert out.shape == (32, 32, 3) and out.min() > 0
+    # a crop at offset (0, 0) shows the reflected border: row -k is row k of the image
+    padded = np.pad(img, ((4, 4), (4, 4), (0, 0)), mode='reflect')
+    assert any(np.array_equal(reflect(dict(img=img.copy()))['img'], padded[:32, :32]) for _ in range(400))
+    constant = RandomCrop(crop_size=32, padding=4, pad_val=0)
+    assert min(constant(dict(img=img.copy()))['img'].min() for _ in range(20)) == 0

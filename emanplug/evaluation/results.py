@@ -7,7 +7,11 @@ from collections import defaultdict
 from statistics import mean, stdev
 from typing import Dict, List, Optional
 
-METHODS = {'EMAMoCo': 'MoCo', 'EMABYOL': 'BYOL', 'FixMatch': 'FixMatch'}
+METHODS = {'EMAMoCo': 'MoCo', 'EMABYOL': 'BYOL', 'FixMatch': 'FixMatch',
+           'ImageClassifier': 'Supervised'}
+
+
+FLOOR = 'untrained (floor)'
 
 
 def _latest(pattern: str) -> Optional[str]:
@@ -29,7 +33,7 @@ def load_run(work_dir: str) -> Optional[dict]:
     cfg = Config.fromfile(config)
     model = cfg.model
     method = METHODS.get(str(model.type).split('.')[-1], str(model.type))
-    if model.get('unsup_weight', 1) == 0:
+    if model.get('unsup_weight', 1) == 0 or method == 'Supervised':
         scheme = 'supervised'
     elif model.get('scheme') is None:
         scheme = 'default'
@@ -49,18 +53,22 @@ def load_run(work_dir: str) -> Optional[dict]:
                     metric.append((row['step'], row[key]))
     if not metric:
         return None
+    knn = method != 'FixMatch'
     return dict(work_dir=work_dir, method=method, scheme=scheme,
                 seed=cfg.get('randomness', {}).get('seed'), loss=loss, metric=metric,
-                final=metric[-1][1], metric_name='kNN top-1' if method != 'FixMatch' else 'top-1')
+                final=metric[-1][1], floor=metric[0][1] if knn and metric[0][0] == 0 else None, metric_name='kNN top-1' if method != 'FixMatch' else 'top-1')
 
 
 def table(runs: List[dict]) -> str:
-    """Markdown table: rows = student/teacher scheme, columns = method, cells mean +- std (n)."""
+    """Markdown table: rows = student/teacher scheme, columns = method, cells mean +- std (n).
+    Runs with a kNN accuracy before training add the row 'untrained (floor)'."""
     cells: Dict[tuple, List[float]] = defaultdict(list)
     for r in runs:
         cells[(r['scheme'], r['method'])].append(r['final'])
+        if r.get('floor') is not None:
+            cells[(FLOOR, r['method'])].append(r['floor'])
     methods = sorted({m for _, m in cells})
-    order = ['supervised', 'default', 'bn-bn', 'syncbn-syncbn', 'bn-shufflebn', 'gn-gn', 'in-in', 'bn-eman']
+    order = [FLOOR, 'supervised', 'default', 'bn-bn', 'syncbn-syncbn', 'bn-shufflebn', 'gn-gn', 'in-in', 'bn-eman']
     schemes = sorted({s for s, _ in cells}, key=lambda s: (order.index(s) if s in order else len(order), s))
     lines = ['| student-teacher | ' + ' | '.join(methods) + ' |', '|---|' + '---|' * len(methods)]
     for s in schemes:

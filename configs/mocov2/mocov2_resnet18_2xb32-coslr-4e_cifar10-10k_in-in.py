@@ -1,0 +1,3 @@
+_base_ = '../_base_/mocov2_resnet18_cifar10_cpu-budget.py'
+# Table 1: IN / IN
+model = dict(scheme=dict(type='in-in'))
