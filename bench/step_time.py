@@ -76,6 +76,8 @@ def cell_config(method: str, scheme: str, args, procs: int, tmp: str) -> str:
              "default_hooks = dict(logger=dict(interval=1000), checkpoint=dict(interval=100000))",
              'custom_hooks = ' + ("[]" if scheme == 'default' else "[dict(type='EMANHook')]")]
     narrow = f'backbone=dict(stem_channels={w}, base_channels={w})'
+    if scheme == 'bn-shufflebn':  # 1 process shuffles 2 sub-batches; 2 shuffle across processes
+        narrow += f", scheme=dict(type='bn-shufflebn', num_splits={2 if procs == 1 else 1})"
     if method == 'fixmatch':
         per_proc = args.batch // 2 // procs
         lines += [f'model = dict({narrow}, head=dict(in_channels={8 * w}))',
@@ -87,8 +89,6 @@ def cell_config(method: str, scheme: str, args, procs: int, tmp: str) -> str:
         lines += [f'model = dict({narrow}, neck=dict(in_channels={8 * w}))',
                   f'train_dataloader = dict(batch_size={per_proc}, num_workers=0, persistent_workers=False,'
                   f' dataset=dict(data_root={data_root!r}))']
-    if scheme == 'bn-shufflebn' and procs == 1:
-        lines.append("model = dict(scheme=dict(type='bn-shufflebn', num_splits=2))")
     path = osp.join(tmp, f'{method}_{scheme}_{procs}.py')
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
@@ -245,6 +245,8 @@ def moco_overhead(args) -> dict:
     queue, dim = cfg.model.queue_len, cfg.model.feat_dim
     views = [torch.randint(0, 256, (b, 3, 32, 32), dtype=torch.uint8) for _ in range(2)]
 
+    from mmengine.logging import MMLogger
+    MMLogger.get_current_instance().setLevel('WARNING')  # init_weights reports every tensor
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.train()

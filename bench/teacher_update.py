@@ -22,14 +22,18 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def median_time(fn, repeats):
-    fn()  # warm-up
-    times = []
+def interleaved_medians(fns: dict, repeats: int) -> dict:
+    """Median time of each function, the functions taking turns in every round so that a
+    drifting machine load affects all of them alike."""
+    times = {name: [] for name in fns}
+    for name, fn in fns.items():
+        fn()  # warm-up
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main(argv=None):
@@ -48,12 +52,11 @@ def main(argv=None):
     n = sum(t.numel() for t in teacher.module.state_dict().values() if t.is_floating_point())
     flat_t, flat_s = torch.zeros(n), torch.randn(n)
 
-    results = {
-        'bound (one fused lerp, flat buffer)': median_time(lambda: flat_t.lerp_(flat_s, 0.001), args.repeats),
-        'emanplug EMATeacher.update (EMAN)': median_time(teacher.update, args.repeats),
-        'mmengine ExponentialMovingAverage': median_time(lambda: mm_ema.update_parameters(student),
-                                                         args.repeats),
-    }
+    results = interleaved_medians({
+        'bound (one fused lerp, flat buffer)': lambda: flat_t.lerp_(flat_s, 0.001),
+        'emanplug EMATeacher.update (EMAN)': teacher.update,
+        'mmengine ExponentialMovingAverage': lambda: mm_ema.update_parameters(student),
+    }, args.repeats)
     bound = results['bound (one fused lerp, flat buffer)']
     print(f'# {" ".join(sys.argv)}')
     print(f'# machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, '

@@ -1,0 +1,54 @@
+"""tools/run_table.py: a table of (config x seed) runs that skips finished runs, resumes
+interrupted ones and writes the summary after every run."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / 'tools'))
+CONFIG = str(ROOT / 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py')
+ONE_EPOCH = ['--cfg-options', 'train_cfg.max_epochs=1']
+
+
+def test_table_runs_skips_finished_and_summarises(tmp_path, capsys):
+    import run_table
+    work, out = tmp_path / 'table', tmp_path / 'docs' / 'table'
+    results = run_table.main([CONFIG, '--seeds', '0', '1', '--work-dir', str(work),
+                              '--out', str(out), *ONE_EPOCH])
+    assert [(r['seed'], r['scheme'], r['method']) for r in results] == [(0, 'bn-eman', 'MoCo'),
+                                                                          (1, 'bn-eman', 'MoCo')]
+    for r in results:
+        assert 0 < r['floor'] <= 100 and 0 < r['final'] <= 100
+    run0 = work / Path(CONFIG).stem / 'seed0'
+    assert json.loads((run0 / 'result.json').read_text())['final'] == results[0]['final']
+    table = (tmp_path / 'docs' / 'table.md').read_text()
+    assert '| untrained (floor) |' in table and '| bn-eman |' in table and '(2)' in table
+    assert (tmp_path / 'docs' / 'table.png').stat().st_size > 10000
+    capsys.readouterr()
+    # a second call trains nothing: every run is finished
+    again = run_table.main([CONFIG, '--seeds', '0', '1', '--work-dir', str(work), '--out', str(out),
+                            *ONE_EPOCH])
+    assert again == results and '[run]' not in capsys.readouterr().out
+
+
+def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
+    import run_table
+    directory = tmp_path / 'cfg' / 'seed0'
+    directory.mkdir(parents=True)
+    cmd = run_table.train_command(CONFIG, 0, str(directory), 1, [])
+    assert '--resume' not in cmd and cmd[-1] == 'randomness.seed=0'
+    (directory / 'last_checkpoint').write_text('epoch_3.pth')
+    assert run_table.train_command(CONFIG, 0, str(directory), 2, [])[:2] == \
+        ['bash', str(ROOT / 'tools' / 'dist_train.sh')]
+    assert '--resume' in run_table.train_command(CONFIG, 0, str(directory), 1, [])
+
+
+def test_bad_config_and_procs_suffix(tmp_path):
+    import run_table
+    from emanplug.errors import ConfigError
+    assert run_table.parse_item('a/b.py:2', 1) == ('a/b.py', 2)
+    assert run_table.parse_item('a/b.py', 3) == ('a/b.py', 3)
+    with pytest.raises(ConfigError, match="config 'missing.py' does not exist"):
+        run_table.main(['missing.py', '--work-dir', str(tmp_path)])
