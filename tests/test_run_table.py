@@ -52,3 +52,20 @@ def test_bad_config_and_procs_suffix(tmp_path):
     assert run_table.parse_item('a/b.py', 3) == ('a/b.py', 3)
     with pytest.raises(ConfigError, match="config 'missing.py' does not exist"):
         run_table.main(['missing.py', '--work-dir', str(tmp_path)])
+
+
+def test_validation_points_sit_at_their_training_iteration(tmp_path):
+    """mmengine logs validation rows of iteration-based loops with step 0 (the epoch): the
+    results tool places them at the last training iteration instead, and the FixMatch
+    supervised baseline becomes the row 'supervised'."""
+    from emanplug.evaluation.results import load_run
+    vis = tmp_path / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    (vis / 'config.py').write_text("model = dict(type='FixMatch', scheme=None, unsup_weight=0.0)\n"
+                                   "randomness = dict(seed=3)\n")
+    rows = [dict(loss=2.0, step=250), dict(loss=1.5, step=500), dict(top1=40.0, step=0),
+            dict(loss=1.2, step=1000), dict(top1=50.0, step=0)]
+    (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    run = load_run(str(tmp_path))
+    assert run['metric'] == [(500, 40.0), (1000, 50.0)] and run['final'] == 50.0
+    assert (run['method'], run['scheme'], run['seed'], run['floor']) == ('FixMatch', 'supervised', 3, None)

@@ -40,17 +40,19 @@ def load_run(work_dir: str) -> Optional[dict]:
     else:
         scheme = build_scheme(model.scheme).token
     loss, metric = [], []
+    last_iter = 0  # validation rows carry the epoch as step (0 in iteration-based loops)
     with open(scalars) as f:
         for line in f:
             row = json.loads(line)
             if 'loss' in row:
                 loss.append((row['step'], row['loss']))
+                last_iter = row['step']
             if 'knn/student_top1' in row:
                 metric.append((row.get('epoch', row['step']), 100 * row['knn/student_top1']))
             else:  # the evaluated model ('top1'); logs of older runs name only the models
                 key = next((k for k in ('top1', 'teacher/top1', 'student/top1') if k in row), None)
                 if key is not None:
-                    metric.append((row['step'], row[key]))
+                    metric.append((last_iter, row[key]))
     if not metric:
         return None
     knn = method != 'FixMatch'
@@ -100,7 +102,7 @@ def plot(runs: List[dict], path: str) -> None:
             ax_acc.plot(*zip(*r['metric']), marker='o', label=label)
         ax_loss.set(title=f'{method}: training loss', xlabel='iteration', ylabel='loss')
         ax_acc.set(title=f'{method}: {runs[0]["metric_name"] if method != "FixMatch" else "test top-1"}',
-                   xlabel='epoch (kNN) / validation', ylabel='accuracy (%)')
+                   xlabel='iteration' if method == 'FixMatch' else 'epoch', ylabel='accuracy (%)')
         ax_acc.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
