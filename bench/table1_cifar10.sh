@@ -6,8 +6,8 @@
 # required (default): MoCo v2 BN/BN, BN/ShuffleBN, BN/EMAN; BYOL BN/BN, SyncBN/SyncBN,
 #   BN/EMAN; the supervised ceiling of the same budget (kNN of a classifier's backbone);
 #   FixMatch (4000 labels, 2000 iterations of 32 + 64 images) default, BN/BN, BN/EMAN and
-#   supervised only; seeds 0 and 1.  About 7 min per MoCo/BYOL run, 11-25 min per FixMatch
-#   run on 2 cores: ~4 hours for the required rows.
+#   supervised only; seeds 0 and 1.  About 22 min per MoCo/BYOL run (16 epochs of 10k
+#   images), 11-25 min per FixMatch run on 2 cores: ~7 hours for the required rows.
 # all: every row of Tables 1 and 8 for MoCo and BYOL as well.
 # MoCo/BYOL rows run on 2 gloo processes x 32 images (so that SyncBN and ShuffleBN differ from
 # BN), FixMatch rows on 1 process.  Results: work_dirs/table1/<config>/seed<k>/result.json,
@@ -33,7 +33,7 @@ for args in "10000" "5000" "4000" "5000 --subset test"; do
   n=${args%% *}; subset=train; [[ "$args" == *test* ]] && subset=test
   [ -f "$DATA/splits/${subset}_${n}_seed0.txt" ] || python tools/make_split.py "$DATA" --num-labeled $args --seed 0 >/dev/null
 done
-ssl="2xb32-coslr-4e_cifar10-10k"
+ssl="2xb32-coslr-16e_cifar10-10k"
 fm="configs/fixmatch/fixmatch_resnet18_1xb32-mu2-coslr-2000it_cifar10-4000"
 if [ "$ROWS" = all ]; then
   rows=(configs/mocov2/*_"$ssl"_*.py configs/byol/*_"$ssl"_*.py)

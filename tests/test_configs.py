@@ -20,8 +20,8 @@ def test_there_are_configs_for_every_family():
                           ('byol_resnet18_1xb256-coslr-200e_cifar10_', 12),
                           ('fixmatch_resnet50_8xb8-mu5-step-100e_in1k-10pct_', 16),
                           ('fixmatch_resnet18_1xb64-mu7-coslr-100k_cifar10-4000_', 14),
-                          ('mocov2_resnet18_2xb32-coslr-4e_cifar10-10k_', 13),
-                          ('byol_resnet18_2xb32-coslr-4e_cifar10-10k_', 12)):
+                          ('mocov2_resnet18_2xb32-coslr-16e_cifar10-10k_', 13),
+                          ('byol_resnet18_2xb32-coslr-16e_cifar10-10k_', 12)):
         assert sum(n.startswith(family) for n in names) == count, family
 
 
@@ -44,7 +44,7 @@ def test_config_parses_with_its_scheme(path):
 
 def test_table1_budget_rows_share_one_budget():
     """MoCo, BYOL and their supervised ceiling: same backbone, data, batch and schedule."""
-    rows = [p for p in CONFIGS if '2xb32-coslr-4e_cifar10-10k' in p.name]
+    rows = [p for p in CONFIGS if '2xb32-coslr-16e_cifar10-10k' in p.name]
     assert len(rows) == 26
     seen = set()
     for path in rows:

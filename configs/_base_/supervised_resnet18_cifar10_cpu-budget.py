@@ -4,7 +4,7 @@
 # same budget reaches with full supervision.
 _base_ = [
     './datasets/cifar10_ssl_cpu-budget.py',
-    './schedules/sgd_coslr-4e_cpu-budget.py',
+    './schedules/sgd_coslr-16e_cpu-budget.py',
     './default_runtime.py',
 ]
 model = dict(

@@ -16,7 +16,7 @@ train_dataloader = dict(
                  dataset=dict(type='CustomDataset', data_root='data/cifar10/', data_prefix='train',
                               pipeline={{_base_.train_pipeline}})))
 knn_hook = dict(
-    interval=1, batch_size=500,
+    interval=4, batch_size=500,
     bank=dict(_delete_=True, type='LabeledSubset', split_file=bank_split,
               dataset=dict(type='CustomDataset', data_root='data/cifar10/', data_prefix='train',
                             pipeline={{_base_.knn_pipeline}})),
