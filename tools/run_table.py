@@ -74,7 +74,9 @@ def main(argv=None) -> list:
             raise ConfigError(f'config {config!r} does not exist; allowed: config files, e.g. '
                               'configs/mocov2/*_cifar10-10k_*.py, optionally with :PROCS')
     out = args.out or osp.join(args.work_dir, 'summary')
-    results, finished = [], []
+    results = []
+    finished = [run_dir(args.work_dir, c, seed) for seed in args.seeds for c, _ in runs
+                if osp.exists(osp.join(run_dir(args.work_dir, c, seed), 'result.json'))]
     for seed in args.seeds:  # seed-major: a partial table covers every row
         for config, procs in runs:
             directory = run_dir(args.work_dir, config, seed)
@@ -82,7 +84,6 @@ def main(argv=None) -> list:
             if osp.exists(result_file):
                 with open(result_file) as f:
                     results.append(json.load(f))
-                finished.append(directory)
                 print(f'[done] {directory}: {results[-1]["final"]:.2f}')
                 continue
             cmd = train_command(config, seed, directory, procs, args.cfg_options)
