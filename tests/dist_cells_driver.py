@@ -64,7 +64,8 @@ def cell_overrides(config, data_root, split_file):
 def main(data_root, out_file, pattern, split_file=''):
     import train  # tools/train.py
     summary = {}
-    configs = sorted(glob.glob(osp.join(ROOT, 'configs', '*', pattern)))
+    configs = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '*', pattern))
+                     if osp.basename(osp.dirname(p)) != '_base_')
     for config in configs:
         name = osp.basename(config)[:-3]
         token = name.split('_')[-1]
