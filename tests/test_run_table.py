@@ -69,3 +69,20 @@ def test_validation_points_sit_at_their_training_iteration(tmp_path):
     run = load_run(str(tmp_path))
     assert run['metric'] == [(500, 40.0), (1000, 50.0)] and run['final'] == 50.0
     assert (run['method'], run['scheme'], run['seed'], run['floor']) == ('FixMatch', 'supervised', 3, None)
+
+
+def test_a_resumed_run_keeps_the_curve_and_floor_of_its_first_start(tmp_path):
+    """Each start of a resumed run logs into its own timestamped folder."""
+    from emanplug.evaluation.results import load_run
+    starts = {'20260101_000000': [dict(loss=6.0, step=10), {'knn/student_top1': 0.29, 'epoch': 0, 'step': 0},
+                                  {'knn/student_top1': 0.31, 'epoch': 1, 'step': 10}],
+              '20260102_000000': [dict(loss=5.0, step=20), {'knn/student_top1': 0.35, 'epoch': 2, 'step': 20}]}
+    for stamp, rows in starts.items():
+        vis = tmp_path / stamp / 'vis_data'
+        vis.mkdir(parents=True)
+        (vis / 'config.py').write_text("model = dict(type='EMAMoCo', scheme='bn-eman')\n")
+        (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    run = load_run(str(tmp_path))
+    assert [(x, round(y, 6)) for x, y in run['metric']] == [(0, 29.0), (1, 31.0), (2, 35.0)]
+    assert run['loss'] == [(10, 6.0), (20, 5.0)]
+    assert (round(run['floor'], 6), round(run['final'], 6), run['scheme']) == (29.0, 35.0, 'bn-eman')

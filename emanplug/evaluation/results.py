@@ -26,9 +26,10 @@ def load_run(work_dir: str) -> Optional[dict]:
     from mmengine.config import Config
 
     from ..core.schemes import build_scheme
-    scalars = _latest(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    # a resumed run has one timestamped log folder per start, each logging from where it began
+    logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     config = _latest(osp.join(work_dir, '*', 'vis_data', 'config.py'))
-    if scalars is None or config is None:
+    if not logs or config is None:
         return None
     cfg = Config.fromfile(config)
     model = cfg.model
@@ -39,26 +40,29 @@ def load_run(work_dir: str) -> Optional[dict]:
         scheme = 'default'
     else:
         scheme = build_scheme(model.scheme).token
-    loss, metric = [], []
-    last_iter = 0  # validation rows carry the epoch as step (0 in iteration-based loops)
-    with open(scalars) as f:
-        for line in f:
-            row = json.loads(line)
-            if 'loss' in row:
-                loss.append((row['step'], row['loss']))
-                last_iter = row['step']
-            if 'knn/student_top1' in row:
-                metric.append((row.get('epoch', row['step']), 100 * row['knn/student_top1']))
-            else:  # the evaluated model ('top1'); logs of older runs name only the models
-                key = next((k for k in ('top1', 'teacher/top1', 'student/top1') if k in row), None)
-                if key is not None:
-                    metric.append((last_iter, row[key]))
+    losses, metrics = {}, {}  # by step / epoch: a later start overrides what it repeats
+    for scalars in logs:
+        last_iter = 0  # validation rows carry the epoch as step (0 in iteration-based loops)
+        with open(scalars) as f:
+            for line in f:
+                row = json.loads(line)
+                if 'loss' in row:
+                    losses[row['step']] = row['loss']
+                    last_iter = row['step']
+                if 'knn/student_top1' in row:
+                    metrics[row.get('epoch', row['step'])] = 100 * row['knn/student_top1']
+                else:  # the evaluated model ('top1'); logs of older runs name only the models
+                    key = next((k for k in ('top1', 'teacher/top1', 'student/top1') if k in row), None)
+                    if key is not None:
+                        metrics[last_iter] = row[key]
+    loss, metric = sorted(losses.items()), sorted(metrics.items())
     if not metric:
         return None
     knn = method != 'FixMatch'
     return dict(work_dir=work_dir, method=method, scheme=scheme,
                 seed=cfg.get('randomness', {}).get('seed'), loss=loss, metric=metric,
-                final=metric[-1][1], floor=metric[0][1] if knn and metric[0][0] == 0 else None, metric_name='kNN top-1' if method != 'FixMatch' else 'top-1')
+                final=metric[-1][1], floor=metric[0][1] if knn and metric[0][0] == 0 else None,
+                metric_name='kNN top-1' if knn else 'top-1')
 
 
 def table(runs: List[dict]) -> str:
