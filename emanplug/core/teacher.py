@@ -180,8 +180,7 @@ class EMATeacher(nn.Module):
         return super()._apply(*args, **kwargs)
 
     def __getstate__(self) -> dict:
-        state = super().__getstate__() if hasattr(super(), '__getstate__') else self.__dict__
-        return {**state, '_cache': None}
+        return {**super().__getstate__(), '_cache': None}  # copies rebuild their own pairs
 
     @torch.no_grad()
     def reset_to_student(self) -> None:
