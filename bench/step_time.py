@@ -115,45 +115,42 @@ def worker(config: str, launcher: str, warmup: int, steps: int, out: str) -> Non
     import torch
 
     import emanplug  # noqa: F401
-    from emanplug.apis import init_distributed, load_config, prepare_config
+    from emanplug.apis import distributed, load_config, prepare_config
     from emanplug.core.distributed import rank, world_size
     from mmengine.runner import Runner
     cfg = load_config(config)
     cfg.launcher = launcher
     tmp = tempfile.mkdtemp(prefix='emanplug-bench-')
     prepare_config(cfg, osp.join(tmp, 'work'), None, False, config)
-    init_distributed(launcher)
-    if world_size() > 1:
-        torch.set_num_threads(1)
-    runner = Runner.from_cfg(cfg)
-    runner.logger.setLevel('WARNING')
-    loop = runner.train_loop  # builds the dataloader
-    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
-    runner._init_model_weights()
-    hooks = [h for h in runner.hooks if type(h).__name__ == 'EMANHook']
-    for h in hooks:
-        h.before_train(runner)
-    batch = next(iter(loop.dataloader))
-    runner.model.train()
-
-    def step():
+    with distributed(launcher):
+        if world_size() > 1:
+            torch.set_num_threads(1)
+        runner = Runner.from_cfg(cfg)
+        runner.logger.setLevel('WARNING')
+        loop = runner.train_loop  # builds the dataloader
+        runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+        runner._init_model_weights()
+        hooks = [h for h in runner.hooks if type(h).__name__ == 'EMANHook']
         for h in hooks:
-            h.before_train_iter(runner, 0, batch)
-        runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
-        for h in hooks:
-            h.after_train_iter(runner, 0, batch)
+            h.before_train(runner)
+        batch = next(iter(loop.dataloader))
+        runner.model.train()
 
-    median, times = time_steps(step, warmup, steps)
-    # every process must agree: the slowest process sets the pace of a synchronous step
-    t = torch.tensor([median])
-    if world_size() > 1:
-        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
-    if rank() == 0:
-        with open(out, 'w') as f:
-            json.dump(dict(step=t.item(), peak_mb=peak_rss_mb(), threads=torch.get_num_threads()), f)
-    if world_size() > 1:  # leave no gloo thread running at exit
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
+        def step():
+            for h in hooks:
+                h.before_train_iter(runner, 0, batch)
+            runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
+            for h in hooks:
+                h.after_train_iter(runner, 0, batch)
+
+        median, times = time_steps(step, warmup, steps)
+        # every process must agree: the slowest process sets the pace of a synchronous step
+        t = torch.tensor([median])
+        if world_size() > 1:
+            torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+        if rank() == 0:
+            with open(out, 'w') as f:
+                json.dump(dict(step=t.item(), peak_mb=peak_rss_mb(), threads=torch.get_num_threads()), f)
 
 
 def run_cell(method, scheme, procs, args, tmp):

@@ -62,6 +62,12 @@ def cell_overrides(config, data_root, split_file):
 
 
 def main(data_root, out_file, pattern, split_file=''):
+    from emanplug.apis import distributed
+    with distributed('pytorch'):  # one process group for all cells, torn down at the end
+        run_cells(data_root, out_file, pattern, split_file)
+
+
+def run_cells(data_root, out_file, pattern, split_file):
     import train  # tools/train.py
     summary = {}
     configs = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '*', pattern))

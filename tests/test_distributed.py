@@ -155,3 +155,34 @@ def test_shufflebn_single_process_uses_sub_batches():
     with torch.no_grad():
         shuffled = torch.cat([reference(x[perm[i * 4:(i + 1) * 4]]) for i in range(2)])
     assert torch.allclose(out, shuffled[torch.argsort(perm)], atol=1e-5)
+
+
+def _session_worker(rank, world, port, result_dir):
+    import os
+    from emanplug.apis import distributed
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR='127.0.0.1',
+                      MASTER_PORT=str(port))
+    states = []
+    with distributed('pytorch'):
+        states.append(dist.is_initialized())
+        with distributed('pytorch'):  # nested (tools/train.py inside a driver): not its group
+            t = torch.tensor([rank + 1.0])
+            dist.all_reduce(t)
+        states.append(dist.is_initialized())
+    states.append(dist.is_initialized())
+    torch.save(dict(states=states, total=t.item()), f'{result_dir}/{rank}.pt')
+
+
+def test_distributed_session_tears_down_the_group_it_started(tmp_path):
+    """tools/train.py's process group is destroyed after the run (a gloo group alive at exit
+    can abort a finished run); a group that existed before is left to its owner."""
+    import socket
+    import torch.multiprocessing as mp
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    mp.spawn(_session_worker, args=(2, port, str(tmp_path)), nprocs=2, join=True)
+    for rank in range(2):
+        got = torch.load(tmp_path / f'{rank}.pt')
+        assert got['states'] == [True, True, False]
+        assert got['total'] == 3.0

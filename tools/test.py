@@ -58,7 +58,7 @@ def frozen_protocol(hook, runner, protocol: str) -> dict:
 
 def main(argv=None) -> dict:
     import emanplug
-    from emanplug.apis import load_config, init_distributed, prepare_config
+    from emanplug.apis import load_config, distributed, prepare_config
     from emanplug.evaluation import KNNEvalHook
     from mmengine.runner import Runner
 
@@ -69,20 +69,21 @@ def main(argv=None) -> dict:
     cfg.launcher = args.launcher
     prepare_config(cfg, args.work_dir, config_path=args.config)
     cfg.load_from, cfg.resume = args.checkpoint, False
-    init_distributed(args.launcher)
     if cfg.get('test_dataloader') and cfg.get('test_evaluator'):
-        return Runner.from_cfg(cfg).test()
+        with distributed(args.launcher):
+            return Runner.from_cfg(cfg).test()
     knn = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'KNNEvalHook']
     if not knn:
         raise emanplug.ConfigError(f'{args.config}: nothing to evaluate; allowed: a config with '
                                    'test_dataloader + test_evaluator, or a KNNEvalHook in custom_hooks')
-    runner = Runner.from_cfg(cfg)
-    checkpoint = runner.load_checkpoint(args.checkpoint)
-    hook = KNNEvalHook(**{k: v for k, v in knn[0].items() if k != 'type'})
-    if args.protocol == 'knn':
-        results = hook.evaluate(runner, checkpoint.get('meta', {}).get('epoch', 0))
-    else:
-        results = frozen_protocol(hook, runner, args.protocol)
+    with distributed(args.launcher):
+        runner = Runner.from_cfg(cfg)
+        checkpoint = runner.load_checkpoint(args.checkpoint)
+        hook = KNNEvalHook(**{k: v for k, v in knn[0].items() if k != 'type'})
+        if args.protocol == 'knn':
+            results = hook.evaluate(runner, checkpoint.get('meta', {}).get('epoch', 0))
+        else:
+            results = frozen_protocol(hook, runner, args.protocol)
     os.makedirs(cfg.work_dir, exist_ok=True)
     with open(osp.join(cfg.work_dir, f'{args.protocol}_results.json'), 'w') as f:
         json.dump(dict(results, checkpoint=args.checkpoint), f, indent=2)

@@ -35,7 +35,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     import emanplug  # noqa: F401  (registers emanplug's modules, applies the stack fixes)
-    from emanplug.apis import load_config, check_config, init_distributed, prepare_config
+    from emanplug.apis import load_config, check_config, distributed, prepare_config
     from mmengine.runner import Runner
 
     args = parse_args(argv)
@@ -46,9 +46,9 @@ def main(argv=None):
     if args.check_only:
         print(f'config OK: {args.config}')
         return None
-    init_distributed(args.launcher)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    with distributed(args.launcher):
+        runner = Runner.from_cfg(cfg)
+        runner.train()
     return runner
 
 

@@ -1,3 +1,3 @@
-from .runner import check_config, init_distributed, load_config, prepare_config, run_cli
+from .runner import check_config, distributed, init_distributed, load_config, prepare_config, run_cli
 
-__all__ = ['load_config', 'check_config', 'init_distributed', 'prepare_config', 'run_cli']
+__all__ = ['load_config', 'check_config', 'distributed', 'init_distributed', 'prepare_config', 'run_cli']

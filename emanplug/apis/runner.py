@@ -1,11 +1,12 @@
 """What ``tools/train.py`` and ``tools/test.py`` do around MMEngine's Runner: check the
 config before anything is built, pick the distributed backend for the machine, and
 apply command-line options."""
+import contextlib
 import os
 import os.path as osp
 import subprocess
 import sys
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import torch
 import torch.distributed as dist
@@ -147,3 +148,19 @@ def init_distributed(launcher: str) -> None:
         raise ConfigError(f'--launcher={launcher!r} is not supported on CPU; allowed: none, pytorch, slurm')
     dist.init_process_group('gloo', rank=int(os.environ['RANK']),
                             world_size=int(os.environ['WORLD_SIZE']))
+
+
+@contextlib.contextmanager
+def distributed(launcher: str) -> Iterator[None]:
+    """``init_distributed`` on entry; on a normal exit every process waits for the others and
+    the process group started inside the block is destroyed (one that existed before is left
+    to its owner). A gloo group left alive at interpreter exit tears its connections down
+    while the peer may still be closing its own, which now and then aborts a process
+    ("terminate called without an active exception") after a finished run. On an exception
+    nothing waits (a barrier could hang on a peer that already died)."""
+    owner = not dist.is_initialized()
+    init_distributed(launcher)
+    yield
+    if owner and dist.is_initialized():  # on GPUs the Runner started it inside the block
+        dist.barrier()
+        dist.destroy_process_group()
