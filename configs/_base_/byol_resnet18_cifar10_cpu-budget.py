@@ -2,7 +2,8 @@
 # bench/table1_cifar10.sh): ResNet-18 with the ImageNet stem at 32 px (16x cheaper than the
 # CIFAR stem), 10,000 training images, 2 processes x batch 32 (SyncBN and ShuffleBN need
 # processes to differ from BN), 16 epochs = 2496 iterations (2 warm-up),
-# m 0.99 -> 1 (cosine), kNN (k=200) every 4 epochs; ~22 minutes on 2 CPU cores.
+# m 0.99 -> 1 (cosine), kNN (k=200) every 4 epochs; a BYOL step costs ~2x a MoCo step (two
+# symmetric views; docs/bench/step_time.md), so an estimated ~45 minutes on 2 CPU cores.
 _base_ = [
     './datasets/cifar10_ssl_cpu-budget.py',
     './schedules/sgd_coslr-16e_cpu-budget.py',
