@@ -53,3 +53,63 @@ def test_table1_budget_rows_share_one_budget():
                   cfg.train_dataloader.dataset.split_file, cfg.train_cfg.max_epochs,
                   repr(cfg.param_scheduler), repr(cfg.custom_hooks[-1])))
     assert len(seen) == 1, seen
+
+
+@pytest.mark.parametrize('name, length', [
+    ('fixmatch/fixmatch_resnet18_1xb32-mu2-coslr-2000it_cifar10-4000_bn-eman.py', 2000),
+    ('fixmatch/fixmatch_resnet18_1xb32-mu2-coslr-4000it_cifar10-4000_bn-eman.py', 4000),
+    ('fixmatch/fixmatch_resnet18-w32_1xb32-mu2-coslr-8000it_cifar10-4000_bn-eman.py', 8000),
+    ('mocov2/mocov2_resnet18_2xb32-coslr-16e_cifar10-10k_bn-eman.py', 16),
+])
+def test_schedule_warms_up_then_decays_to_zero_at_the_last_step(tmp_path, name, length):
+    """The cosine decay has no `end` in the configs: the runner must end it at the config's own
+    max_iters / max_epochs (a config that only changes the length must not cut the decay short
+    or leave it unfinished).  Trains a 1-parameter model under the config's schedule."""
+    import torch
+    from mmengine.hooks import Hook
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    cfg = load_config(str(ROOT / 'configs' / name))
+    loop = cfg.train_cfg
+    assert loop.get('max_iters', loop.get('max_epochs')) == length
+    by_epoch = 'max_epochs' in loop
+    iters_per_epoch = 3
+
+    class Scalar(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, inputs, mode='loss'):
+            return dict(loss=(self.w - 1).pow(2).sum())
+
+    class RecordLR(Hook):
+        lrs = []
+
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            self.lrs.append(runner.optim_wrapper.get_lr()['lr'][0])
+
+    total = length * iters_per_epoch if by_epoch else length
+    base_lr = cfg.optim_wrapper.optimizer.lr
+    runner = Runner(
+        model=Scalar(), work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=[dict(inputs=0)] * iters_per_epoch, batch_size=1, num_workers=0,
+                              sampler=dict(type='DefaultSampler' if by_epoch else 'InfiniteSampler',
+                                           shuffle=False),
+                              collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=base_lr)),
+        param_scheduler=cfg.param_scheduler,
+        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=length) if by_epoch
+        else dict(type='IterBasedTrainLoop', max_iters=length),
+        default_hooks=dict(checkpoint=None, logger=None), custom_hooks=[RecordLR()],
+        default_scope='mmengine')
+    runner.train()
+    lrs = RecordLR.lrs
+    assert len(lrs) == total
+    warmup_end = cfg.param_scheduler[0].end * (iters_per_epoch if by_epoch else 1)
+    assert lrs[0] < 0.01 * base_lr
+    assert lrs[warmup_end] == pytest.approx(base_lr)
+    middle = (warmup_end + total) // 2
+    assert lrs[middle] == pytest.approx(base_lr / 2, rel=0.02)
+    assert lrs[-1] < 0.01 * base_lr  # one step before the end of the decay

@@ -1,0 +1,11 @@
+# FixMatch on CIFAR-10 (4000 labels) with a half-width ResNet-18 (ImageNet stem, 32 and 256
+# channels, 2.8 M parameters): a training step costs 0.4-0.5x the full width's on 2 CPU cores
+# (0.125 vs 0.26 s supervised, 0.22 vs 0.55 s FixMatch), which buys iterations: 8000 of 32
+# labeled + 64 unlabeled images (mu 2), 64 passes over the 4000 labels. Supervised accuracy
+# flattens mid-run (55.6 / 56.1 at 2000 / 3000 it) and the unlabeled loss has time to act
+# (measured, seed 0: supervised 64.66 in 18 min, EMAN teacher 65.87 / student 65.96 in 29 min).
+_base_ = './fixmatch_resnet18_cifar10_cpu-budget-2000it.py'
+model = dict(backbone=dict(stem_channels=32, base_channels=32), head=dict(in_channels=256))
+max_iters = 8000
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=1000)
+default_hooks = dict(checkpoint=dict(interval=1000, max_keep_ckpts=1, save_best='auto'))
