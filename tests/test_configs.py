@@ -62,9 +62,9 @@ def test_table1_budget_rows_share_one_budget():
     ('mocov2/mocov2_resnet18_2xb32-coslr-16e_cifar10-10k_bn-eman.py', 16),
 ])
 def test_schedule_warms_up_then_decays_to_zero_at_the_last_step(tmp_path, name, length):
-    """The cosine decay has no `end` in the configs: the runner must end it at the config's own
-    max_iters / max_epochs (a config that only changes the length must not cut the decay short
-    or leave it unfinished).  Trains a 1-parameter model under the config's schedule."""
+    """A config that changes a budget's length must move the whole schedule with it: warm-up to
+    the base lr, half of it mid-way, ~0 at the config's own last step (not before, not after).
+    Trains a 1-parameter model under the config's schedule."""
     import torch
     from mmengine.hooks import Hook
     from mmengine.model import BaseModel

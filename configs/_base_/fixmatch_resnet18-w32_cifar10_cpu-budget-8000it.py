@@ -7,5 +7,9 @@
 _base_ = './fixmatch_resnet18_cifar10_cpu-budget-2000it.py'
 model = dict(backbone=dict(stem_channels=32, base_channels=32), head=dict(in_channels=256))
 max_iters = 8000
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=100),
+    dict(type='CosineAnnealingLR', T_max=max_iters - 100, by_epoch=False, begin=100, end=max_iters),
+]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=1000)
 default_hooks = dict(checkpoint=dict(interval=1000, max_keep_ckpts=1, save_best='auto'))

@@ -20,7 +20,7 @@ optim_wrapper = dict(type='OptimWrapper', optimizer=dict(
     type='SGD', lr=0.03, momentum=0.9, nesterov=True, weight_decay=5e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=2000),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=2000),  # ends at max_iters
+    dict(type='CosineAnnealingLR', T_max=max_iters - 2000, by_epoch=False, begin=2000, end=max_iters),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=5000)
 val_cfg = dict()

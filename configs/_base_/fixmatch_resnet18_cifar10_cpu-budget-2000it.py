@@ -6,7 +6,7 @@ train_dataloader = dict(dataset=dict(mu=2))
 max_iters = 2000
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=100),
+    dict(type='CosineAnnealingLR', T_max=max_iters - 100, by_epoch=False, begin=100, end=max_iters),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
 default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=1, save_best='auto'))

@@ -10,7 +10,7 @@ test_dataloader = val_dataloader
 max_iters = 800
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=50),
+    dict(type='CosineAnnealingLR', T_max=max_iters - 50, by_epoch=False, begin=50, end=max_iters),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(logger=dict(interval=20),

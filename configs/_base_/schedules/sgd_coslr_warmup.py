@@ -7,8 +7,7 @@ optim_wrapper = dict(type='OptimWrapper',
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
          convert_to_iter_based=True),
-    # no `end`: the runner ends the decay at the last epoch, so a config that changes only
-    # max_epochs keeps this schedule without re-declaring it.
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=warmup_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, by_epoch=True,
+         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
