@@ -103,7 +103,7 @@ def test_schedule_warms_up_then_decays_to_zero_at_the_last_step(tmp_path, name, 
         train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=length) if by_epoch
         else dict(type='IterBasedTrainLoop', max_iters=length),
         default_hooks=dict(checkpoint=None, logger=None), custom_hooks=[RecordLR()],
-        default_scope='mmengine')
+        default_scope=cfg.default_scope)  # 'mmengine' would leak into later tests
     runner.train()
     lrs = RecordLR.lrs
     assert len(lrs) == total
