@@ -86,3 +86,22 @@ def test_a_resumed_run_keeps_the_curve_and_floor_of_its_first_start(tmp_path):
     assert [(x, round(y, 6)) for x, y in run['metric']] == [(0, 29.0), (1, 31.0), (2, 35.0)]
     assert run['loss'] == [(10, 6.0), (20, 5.0)]
     assert (round(run['floor'], 6), round(run['final'], 6), run['scheme']) == (29.0, 35.0, 'bn-eman')
+
+
+def test_supervised_classifier_is_the_ceiling_row_of_the_knn_columns():
+    """Table 1's supervised run (a classifier, kNN of its backbone) sits in the 'supervised'
+    row of MoCo and BYOL, not in a column of its own; its floor is not mixed into theirs."""
+    from emanplug.evaluation.results import table
+    runs = [dict(method='MoCo', scheme='bn-eman', final=35.0, floor=29.0),
+            dict(method='MoCo', scheme='bn-eman', final=36.0, floor=29.0),
+            dict(method='BYOL', scheme='bn-bn', final=40.0, floor=28.0),
+            dict(method='Supervised', scheme='supervised', final=66.0, floor=31.7),
+            dict(method='FixMatch', scheme='supervised', final=57.7, floor=None)]
+    lines = table(runs).splitlines()
+    assert lines[0] == '| student-teacher | BYOL | FixMatch | MoCo |'
+    rows = {line.split(' | ')[0].strip('| '): line for line in lines[2:]}
+    assert rows['untrained (floor)'] == '| untrained (floor) | 28.00 (1) | - | 29.00 ± 0.00 (2) |'
+    assert rows['supervised'] == '| supervised | 66.00 (1) | 57.70 (1) | 66.00 (1) |'
+    assert rows['bn-eman'] == '| bn-eman | - | - | 35.50 ± 0.71 (2) |'
+    # alone, the classifier keeps its own column
+    assert table(runs[3:4]).splitlines()[0] == '| student-teacher | Supervised |'

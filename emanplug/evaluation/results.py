@@ -67,9 +67,16 @@ def load_run(work_dir: str) -> Optional[dict]:
 
 def table(runs: List[dict]) -> str:
     """Markdown table: rows = student/teacher scheme, columns = method, cells mean +- std (n).
-    Runs with a kNN accuracy before training add the row 'untrained (floor)'."""
+    Runs with a kNN accuracy before training add the row 'untrained (floor)'; a supervised
+    classifier's kNN accuracy is the row 'supervised' (the ceiling) of every MoCo/BYOL column."""
     cells: Dict[tuple, List[float]] = defaultdict(list)
+    ssl = sorted({r['method'] for r in runs if r['method'] not in ('Supervised', 'FixMatch')})
     for r in runs:
+        if r['method'] == 'Supervised' and ssl:
+            # a classifier of the same backbone and budget: the kNN ceiling of the SSL columns
+            for m in ssl:
+                cells[('supervised', m)].append(r['final'])
+            continue
         cells[(r['scheme'], r['method'])].append(r['final'])
         if r.get('floor') is not None:
             cells[(FLOOR, r['method'])].append(r['floor'])
