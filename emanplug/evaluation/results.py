@@ -112,7 +112,8 @@ def plot(runs: List[dict], path: str) -> None:
                 ax_loss.plot(*zip(*r['loss']), label=label, alpha=0.8)
             ax_acc.plot(*zip(*r['metric']), marker='o', label=label)
         ax_loss.set(title=f'{method}: training loss', xlabel='iteration', ylabel='loss')
-        ax_acc.set(title=f'{method}: {runs[0]["metric_name"] if method != "FixMatch" else "test top-1"}',
+        name = next(r['metric_name'] for r in runs if r['method'] == method)
+        ax_acc.set(title=f'{method}: {"test " + name if method == "FixMatch" else name}',
                    xlabel='iteration' if method == 'FixMatch' else 'epoch', ylabel='accuracy (%)')
         ax_acc.legend(fontsize=8)
     fig.tight_layout()
