@@ -3,7 +3,7 @@
 # CIFAR stem), 10,000 training images, 2 processes x batch 32 (SyncBN and ShuffleBN need
 # processes to differ from BN), 16 epochs = 2496 iterations (2 warm-up),
 # m 0.99 -> 1 (cosine), kNN (k=200) every 4 epochs; a BYOL step costs ~2x a MoCo step (two
-# symmetric views; docs/bench/step_time.md): 50-52 minutes per run measured on 2 CPU cores.
+# symmetric views; docs/bench/step_time.md): 51-52 minutes per run measured on 2 CPU cores.
 # At this budget BYOL learns little (BN/BN kNN 31.5 vs the untrained network's 28.1, seed 0):
 # read the README's Table 1 paragraph before drawing conclusions from these rows.
 _base_ = [
