@@ -3,10 +3,12 @@
 # CIFAR stem), 10,000 training images, 2 processes x batch 32 (SyncBN and ShuffleBN need
 # processes to differ from BN), 16 epochs = 2496 iterations (2 warm-up),
 # m 0.99 -> 1 (cosine), kNN (k=200) every 4 epochs; a BYOL step costs ~2x a MoCo step (two
-# symmetric views; docs/bench/step_time.md): 51-52 minutes per run measured on 2 CPU cores.
+# symmetric views; docs/bench/step_time.md): 51-55 minutes per run measured on 2 CPU cores
+# (SyncBN/SyncBN 73).
 # The predictor learns at 10x the learning rate: with one learning rate for all, BYOL learned
 # little at this budget (BN/BN kNN 29.6 after 4 epochs, 31.5 after 16, untrained 28.1, seed 0);
-# with the predictor at 10x, 32.5 after 4 epochs (4x the learning rate everywhere: 28.0).
+# with the predictor at 10x (cf. SimSiam's undecayed predictor rate), 32.5 after 4 epochs and
+# 33.6 after 16 (4x the learning rate everywhere: 28.0 after 4).
 _base_ = [
     './datasets/cifar10_ssl_cpu-budget.py',
     './schedules/sgd_coslr-16e_cpu-budget.py',
@@ -18,5 +20,4 @@ model = dict(data_preprocessor={{_base_.data_preprocessor}},
                            zero_init_residual=False))
 custom_hooks = [dict(type='EMANHook'), {{_base_.knn_hook}}]
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=1, max_keep_ckpts=1))
-# A fast predictor (cf. SimSiam's fixed predictor rate, DirectPred) speeds BYOL up early.
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'head.predictor': dict(lr_mult=10.0)}))
