@@ -3,7 +3,7 @@
 # CIFAR stem), 10,000 training images, 2 processes x batch 32 (SyncBN and ShuffleBN need
 # processes to differ from BN), 16 epochs = 2496 iterations (2 warm-up),
 # m 0.99 -> 1 (cosine), kNN (k=200) every 4 epochs; a BYOL step costs ~2x a MoCo step (two
-# symmetric views; docs/bench/step_time.md): 51-55 minutes per run measured on 2 CPU cores
+# symmetric views; docs/bench/step_time.md): 51-52 minutes per run measured on 2 CPU cores
 # (SyncBN/SyncBN 73).
 # The predictor learns at 10x the learning rate: with one learning rate for all, BYOL learned
 # little at this budget (BN/BN kNN 29.6 after 4 epochs, 31.5 after 16, untrained 28.1, seed 0);
