@@ -50,4 +50,4 @@ items=()
 for r in "${rows[@]}" "configs/mocov2/supervised_resnet18_$ssl.py"; do items+=("$r:2"); done
 for s in supervised default bn-bn bn-eman; do items+=("${fm}_$s.py:1"); done
 exec python tools/run_table.py "${items[@]}" --seeds 0 1 --work-dir work_dirs/table1 \
-  --out docs/results/table1_cifar10 "$@"
+  --out docs/results/table1_cifar10 --records docs/results/runs/table1_cifar10 "$@"

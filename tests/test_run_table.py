@@ -105,3 +105,60 @@ def test_supervised_classifier_is_the_ceiling_row_of_the_knn_columns():
     assert rows['bn-eman'] == '| bn-eman | - | - | 35.50 ± 0.71 (2) |'
     # alone, the classifier keeps its own column
     assert table(runs[3:4]).splitlines()[0] == '| student-teacher | Supervised |'
+
+
+def _fake_run(work_dir, seed, finals, scheme='bn-eman'):
+    """A finished MoCo run's work dir (log only): kNN top-1 0.29 before training, then ``finals``."""
+    vis = work_dir / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    (vis / 'config.py').write_text(f"model = dict(type='EMAMoCo', scheme='{scheme}')\n"
+                                   f"randomness = dict(seed={seed})\n")
+    rows = [{'knn/student_top1': 0.29, 'epoch': 0, 'step': 0}]
+    for epoch, top1 in enumerate(finals, 1):
+        rows += [dict(loss=7.0 - epoch, step=10 * epoch),
+                 {'knn/student_top1': top1, 'epoch': epoch, 'step': 10 * epoch}]
+    (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+
+
+def test_records_rebuild_the_table_after_the_work_dirs_are_gone(tmp_path):
+    """Work dirs are not committed: --records keeps what the table needs, a later machine's
+    runs add to it, and a rerun of a recorded run replaces its record."""
+    import shutil
+
+    import summarize_runs
+    records, out = tmp_path / 'records', str(tmp_path / 'table')
+    cfg = tmp_path / 'work' / 'mocov2_cfg_bn-eman'
+    _fake_run(cfg / 'seed0', 0, [0.33, 0.35])
+    first = summarize_runs.main([str(cfg / 'seed0'), '--records', str(records), '--out', out])
+    assert [p.name for p in records.iterdir()] == ['mocov2_cfg_bn-eman_seed0.json']
+    table_before = (tmp_path / 'table.md').read_text()
+    shutil.rmtree(tmp_path / 'work')
+    # the records alone give the same table and curves
+    alone = summarize_runs.main(['--records', str(records), '--out', out])
+    assert (tmp_path / 'table.md').read_text() == table_before
+    def rounded(run):
+        return [round(run['final'], 4), round(run['floor'], 4), run['loss'],
+                [(x, round(y, 4)) for x, y in run['metric']]]
+    assert [rounded(r) for r in alone] == [rounded(first[0])]
+    # a new machine runs seed 1: the table holds both seeds
+    _fake_run(cfg / 'seed1', 1, [0.31, 0.33])
+    both = summarize_runs.main([str(cfg / 'seed1'), '--records', str(records), '--out', out])
+    assert sorted(r['seed'] for r in both) == [0, 1]
+    assert '| bn-eman | 34.00 ± 1.41 (2) |' in (tmp_path / 'table.md').read_text()
+    # rerunning seed 0 (its work dir is back) replaces its record rather than adding a third run
+    _fake_run(cfg / 'seed0', 0, [0.33, 0.37])
+    rerun = summarize_runs.main([str(cfg / 'seed0'), '--records', str(records), '--out', out])
+    assert sorted((r['seed'], round(r['final'], 6)) for r in rerun) == [(0, 37.0), (1, 33.0)]
+
+
+def test_a_bad_record_is_named(tmp_path):
+    import summarize_runs
+    from emanplug.errors import ConfigError
+    (tmp_path / 'broken.json').write_text('{"name": "broken", "final": 1.0}')
+    with pytest.raises(ConfigError, match=r'run record .*broken\.json lacks method, scheme'):
+        summarize_runs.main(['--records', str(tmp_path), '--out', str(tmp_path / 't')])
+    (tmp_path / 'broken.json').write_text('not json')
+    with pytest.raises(ConfigError, match=r'run record .*broken\.json is not readable JSON'):
+        summarize_runs.main(['--records', str(tmp_path), '--out', str(tmp_path / 't')])
+    with pytest.raises(ConfigError, match='no finished runs under nothing given'):
+        summarize_runs.main(['--out', str(tmp_path / 't')])

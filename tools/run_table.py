@@ -2,7 +2,7 @@
 
     python tools/run_table.py CONFIG[:PROCS] [CONFIG[:PROCS] ...] --seeds 0 1 [--procs 2]
                               [--work-dir work_dirs/table] [--out docs/results/table]
-                              [--cfg-options key=value ...] [--dry-run]
+                              [--records docs/results/runs/table] [--cfg-options key=value ...] [--dry-run]
 
 Each (config, seed) trains in ``WORK_DIR/<config name>/seed<k>`` through tools/train.py
 (more than one process, from ``--procs`` or a ``:PROCS`` suffix of the config: through
@@ -10,7 +10,9 @@ tools/dist_train.sh, i.e. torchrun; gloo on CPU).  A finished run writes
 ``result.json`` there (method, scheme, seed, final accuracy, minutes) and is skipped when
 the command runs again; an interrupted run resumes from its last checkpoint.  After every
 run the Markdown table and the curves (tools/summarize_runs.py) are rewritten from the
-finished runs of the command, so a partial table is always on disk.
+finished runs of the command, so a partial table is always on disk; with ``--records`` the
+runs are also recorded as small JSON files to commit, and the table includes the recorded runs
+of earlier machines.
 """
 import argparse
 import json
@@ -32,6 +34,9 @@ def parse_args(argv=None):
     parser.add_argument('--procs', type=int, default=1, help='processes per run (torchrun)')
     parser.add_argument('--work-dir', default='work_dirs/table')
     parser.add_argument('--out', default=None, help='table/plot prefix (default: WORK_DIR/summary)')
+    parser.add_argument('--records', default=None,
+                        help='folder of run records (tools/summarize_runs.py --records): the '
+                             'finished runs are recorded there and the table includes its records')
     parser.add_argument('--cfg-options', nargs='+', default=[], help='passed to every run')
     parser.add_argument('--dry-run', action='store_true', help='print what would run')
     return parser.parse_args(argv)
@@ -56,11 +61,11 @@ def train_command(config: str, seed: int, directory: str, procs: int, options) -
     return [sys.executable, osp.join(ROOT, 'tools', 'train.py'), *args]
 
 
-def summarize(finished: list, out: str) -> None:
-    """tools/summarize_runs.py over the finished runs."""
+def summarize(finished: list, out: str, records=None) -> None:
+    """tools/summarize_runs.py over the finished runs (and the records, if given)."""
     import summarize_runs
     if finished:
-        summarize_runs.main([*finished, '--out', out])
+        summarize_runs.main([*finished, '--out', out] + (['--records', records] if records else []))
 
 
 def main(argv=None) -> list:
@@ -107,9 +112,9 @@ def main(argv=None) -> list:
             results.append(result)
             finished.append(directory)
             print(f'[done] {directory}: {result["final"]:.2f} ({result["minutes"]} min)', flush=True)
-            summarize(finished, out)
+            summarize(finished, out, args.records)
     if not args.dry_run:
-        summarize(finished, out)
+        summarize(finished, out, args.records)
     return results
 
 

@@ -1,8 +1,14 @@
 """Read the work dirs of finished runs and summarise them like the paper's Table 1 and
-Figure 3 (used by tools/summarize_runs.py)."""
+Figure 3 (used by tools/summarize_runs.py).
+
+Work dirs hold checkpoints and are not committed; a run's *record* is the small JSON file
+(what the table and the curves need) that is, so that a table can be rebuilt and extended
+on a machine where the earlier runs' work dirs are gone."""
 import glob
 import json
+import os
 import os.path as osp
+import re
 from collections import defaultdict
 from statistics import mean, stdev
 from typing import Dict, List, Optional
@@ -59,10 +65,63 @@ def load_run(work_dir: str) -> Optional[dict]:
     if not metric:
         return None
     knn = method != 'FixMatch'
-    return dict(work_dir=work_dir, method=method, scheme=scheme,
+    return dict(name=run_name(work_dir), work_dir=work_dir, method=method, scheme=scheme,
                 seed=cfg.get('randomness', {}).get('seed'), loss=loss, metric=metric,
                 final=metric[-1][1], floor=metric[0][1] if knn and metric[0][0] == 0 else None,
                 metric_name='kNN top-1' if knn else 'top-1')
+
+
+def run_name(work_dir: str) -> str:
+    """A run's name: ``<config>_seed<k>`` for tools/run_table.py's ``<config>/seed<k>`` layout,
+    else the work dir's own name."""
+    path = osp.normpath(osp.abspath(work_dir))
+    leaf = osp.basename(path)
+    return f'{osp.basename(osp.dirname(path))}_{leaf}' if re.fullmatch(r'seed\d+', leaf) else leaf
+
+
+RECORD_KEYS = ('name', 'method', 'scheme', 'seed', 'metric_name', 'final', 'floor', 'metric', 'loss')
+MAX_LOSS_POINTS = 400
+
+
+def save_record(run: dict, directory: str) -> str:
+    """Write ``run`` (from :func:`load_run`) to ``directory/<name>.json``; the loss curve is
+    thinned to at most ``MAX_LOSS_POINTS`` points.  Returns the file's path."""
+    record = {k: run.get(k) for k in RECORD_KEYS}
+    stride = max(1, -(-len(run['loss']) // MAX_LOSS_POINTS))
+    record['loss'] = [[x, round(y, 4)] for x, y in run['loss'][::stride]]
+    record['metric'] = [[x, round(y, 4)] for x, y in run['metric']]
+    for key in ('final', 'floor'):  # accuracies in %: 4 decimals are more than measured
+        record[key] = None if run[key] is None else round(run[key], 4)
+    for key in ('minutes', 'source'):
+        if run.get(key) is not None:
+            record[key] = run[key]
+    os.makedirs(directory, exist_ok=True)
+    path = osp.join(directory, record['name'] + '.json')
+    with open(path, 'w') as f:
+        json.dump(record, f, indent=None, separators=(',', ':'))
+        f.write('\n')
+    return path
+
+
+def load_records(directory: str) -> List[dict]:
+    """The runs recorded in ``directory`` (see :func:`save_record`), sorted by name."""
+    from ..errors import ConfigError
+    runs = []
+    for path in sorted(glob.glob(osp.join(directory, '*.json'))):
+        try:
+            with open(path) as f:
+                run = json.load(f)
+            missing = [k for k in RECORD_KEYS if k not in run]
+        except (OSError, ValueError) as e:
+            raise ConfigError(f'run record {path} is not readable JSON ({e}); allowed: files '
+                              'written by tools/summarize_runs.py --records') from None
+        if missing or not run['metric']:
+            raise ConfigError(f'run record {path} lacks {", ".join(missing) or "metric points"}; '
+                              f'allowed: JSON objects with the keys {", ".join(RECORD_KEYS)}')
+        run['metric'] = [tuple(p) for p in run['metric']]
+        run['loss'] = [tuple(p) for p in run['loss']]
+        runs.append(run)
+    return runs
 
 
 def table(runs: List[dict]) -> str:
