@@ -16,7 +16,7 @@ def test_table_runs_skips_finished_and_summarises(tmp_path, capsys):
     import run_table
     work, out = tmp_path / 'table', tmp_path / 'docs' / 'table'
     results = run_table.main([CONFIG, '--seeds', '0', '1', '--work-dir', str(work),
-                              '--out', str(out), *ONE_EPOCH])
+                              '--out', str(out), '--records', str(tmp_path / 'runs'), *ONE_EPOCH])
     assert [(r['seed'], r['scheme'], r['method']) for r in results] == [(0, 'bn-eman', 'MoCo'),
                                                                           (1, 'bn-eman', 'MoCo')]
     for r in results:
@@ -26,6 +26,9 @@ def test_table_runs_skips_finished_and_summarises(tmp_path, capsys):
     table = (tmp_path / 'docs' / 'table.md').read_text()
     assert '| untrained (floor) |' in table and '| bn-eman |' in table and '(2)' in table
     assert (tmp_path / 'docs' / 'table.png').stat().st_size > 10000
+    records = sorted(p.name for p in (tmp_path / 'runs').iterdir())
+    assert records == [f'{Path(CONFIG).stem}_seed{k}.json' for k in (0, 1)]
+    assert json.loads((tmp_path / 'runs' / records[0]).read_text())['minutes'] == results[0]['minutes']
     capsys.readouterr()
     # a second call trains nothing: every run is finished
     again = run_table.main([CONFIG, '--seeds', '0', '1', '--work-dir', str(work), '--out', str(out),
