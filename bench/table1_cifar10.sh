@@ -7,7 +7,7 @@
 #   BN/EMAN; the supervised ceiling of the same budget (kNN of a classifier's backbone);
 #   FixMatch (4000 labels, 2000 iterations of 32 + 64 images) default, BN/BN, BN/EMAN and
 #   supervised only; seeds 0 and 1.  Measured on 2 cores: 21-31 min per MoCo run (16 epochs
-#   of 10k images), 51-52 min per BYOL run (SyncBN 73 min), 11-34 min per FixMatch run
+#   of 10k images), 51-52 min per BYOL run (SyncBN 73 min; 19-30 min on a faster host), 11-34 min per FixMatch run
 #   (default 31-34): ~12 hours for the required rows.
 # all: every row of Tables 1 and 8 for MoCo and BYOL as well.
 # MoCo/BYOL rows run on 2 gloo processes x 32 images (so that SyncBN and ShuffleBN differ from
