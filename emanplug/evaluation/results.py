@@ -165,11 +165,15 @@ def plot(runs: List[dict], path: str) -> None:
     methods = sorted({r['method'] for r in runs})
     fig, axes = plt.subplots(len(methods), 2, figsize=(11, 3.6 * len(methods)), squeeze=False)
     for (ax_loss, ax_acc), method in zip(axes, methods):
-        for r in sorted((r for r in runs if r['method'] == method), key=lambda r: (r['scheme'], str(r['seed']))):
+        mine = sorted((r for r in runs if r['method'] == method), key=lambda r: (r['scheme'], str(r['seed'])))
+        for i, r in enumerate(mine):  # one colour per run in both panels
             label = r['scheme'] + (f' (seed {r["seed"]})' if r['seed'] is not None else '')
             if r['loss']:
-                ax_loss.plot(*zip(*r['loss']), label=label, alpha=0.8)
-            ax_acc.plot(*zip(*r['metric']), marker='o', label=label)
+                ax_loss.plot(*zip(*r['loss']), label=label, alpha=0.8, color=f'C{i % 10}')
+            ax_acc.plot(*zip(*r['metric']), marker='o', label=label, color=f'C{i % 10}')
+        if not any(r['loss'] for r in mine):
+            ax_loss.text(0.5, 0.5, 'no loss curve recorded', ha='center', va='center',
+                         transform=ax_loss.transAxes)
         ax_loss.set(title=f'{method}: training loss', xlabel='iteration', ylabel='loss')
         name = next(r['metric_name'] for r in runs if r['method'] == method)
         ax_acc.set(title=f'{method}: {"test " + name if method == "FixMatch" else name}',
