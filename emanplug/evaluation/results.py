@@ -1,9 +1,9 @@
 """Read the work dirs of finished runs and summarise them like the paper's Table 1 and
 Figure 3 (used by tools/summarize_runs.py).
 
-Work dirs hold checkpoints and are not committed; a run's *record* is the small JSON file
-(what the table and the curves need) that is, so that a table can be rebuilt and extended
-on a machine where the earlier runs' work dirs are gone."""
+Work dirs hold checkpoints and are not committed.  A run's *record*, a small JSON file with
+what the table and the curves need, is: a table can be rebuilt and extended on a machine
+where the earlier runs' work dirs are gone."""
 import glob
 import json
 import os
