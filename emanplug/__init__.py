@@ -1,26 +1,43 @@
 """emanplug: EMAN (exponential moving average normalisation) and EMA-teacher
 normalisation schemes for self- and semi-supervised learning.
 
-``emanplug.core`` is plain PyTorch.  When MMEngine is installed, importing
-emanplug also registers the norm layers, :class:`EMANHook` and the models in the
-OpenMMLab registries (``custom_imports=dict(imports=['emanplug'])``) and applies
-the fixes of :mod:`emanplug.compat`.
+Three layers, each importing only the one below it:
+
+* ``emanplug.core``: the method in plain PyTorch (norm layers, schemes, the EMA
+  teacher).  ``import emanplug`` / ``import emanplug.core`` load torch and nothing of
+  OpenMMLab, and patch nothing.
+* the OpenMMLab adapters (``emanplug.models``, ``emanplug.hooks``, ``emanplug.datasets``,
+  ``emanplug.evaluation``): registered into MMEngine's registries, together with the stack
+  fixes of :mod:`emanplug.compat`, by :func:`register_all_modules`.  That happens by itself
+  when emanplug is imported by an OpenMMLab program, i.e. with mmengine already loaded
+  (``custom_imports=dict(imports=['emanplug'])`` in a config, mmpretrain's tools);
+* ``emanplug.cli``: the command-line entry points (``tools/*.py``, ``emanplug-*``).
 """
-import importlib.util
-import warnings
+import sys
 
 from .core import *  # noqa: F401,F403
 from .core import __all__ as _core_all
 from .errors import ConfigError
 
 __version__ = '0.1.0'
-__all__ = list(_core_all) + ['ConfigError', '__version__']
+__all__ = list(_core_all) + ['ConfigError', 'EMANHook', 'register_all_modules', '__version__']
 
-if importlib.util.find_spec('mmengine') is not None:
-    # mmcv-lite has no compiled ops; classification never needs them
-    warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
-    from . import compat
-    compat.apply()
-    from . import datasets, evaluation, models, testing  # noqa: F401  (registers them)
-    from .hooks import EMANHook  # noqa: F401
-    __all__.append('EMANHook')
+
+def register_all_modules() -> None:
+    """Register emanplug's models, norm layers, hooks, datasets and metrics in the
+    OpenMMLab registries and apply the stack fixes (idempotent).  Call it in a script that
+    imported emanplug before mmengine; configs and ``tools/`` need nothing."""
+    from .registry import register_all_modules as register
+    register()
+
+
+def __getattr__(name: str):
+    if name == 'EMANHook':  # an adapter: loading it registers the adapters
+        register_all_modules()
+        from .hooks import EMANHook
+        return EMANHook
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+if 'mmengine' in sys.modules:  # imported by an OpenMMLab program (custom_imports, tools)
+    register_all_modules()

@@ -49,9 +49,16 @@ def _history_buffer_statistic(owner: Any, name: str) -> Any:
         f'getattr({getattr(owner, "__name__", type(owner).__name__)}, {name!r}) is not allowed')
 
 
+_allowed = False
+
+
 def allow_mmengine_checkpoints() -> None:
     """Allow-list, for ``torch.load(weights_only=True)``, what mmengine checkpoints hold:
-    HistoryBuffer (with its statistics methods), numpy arrays, dtypes and scalars."""
+    HistoryBuffer (with its statistics methods), numpy arrays, dtypes and scalars (once)."""
+    global _allowed
+    if _allowed:
+        return
+    _allowed = True
     from mmengine.logging import HistoryBuffer
     from numpy._core.multiarray import _reconstruct, scalar
     dtype_classes = [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith('DType')]
@@ -68,6 +75,7 @@ def load_checkpoint_file(filename: str, map_location: Any = None) -> Any:
         UnsafeCheckpointError: the file holds something else (e.g. a pickled callable);
             nothing in it was executed.
     """
+    allow_mmengine_checkpoints()
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} does not exist')

@@ -1,23 +1,24 @@
 """MoCo v2 with an EMAN teacher in a plain PyTorch loop (lightly + emanplug, no mmengine).
 
-Shows how to use ``emanplug.core.EMATeacher`` on its own: the student (query
-encoder) is a ResNet-18 backbone plus lightly's ``MoCoProjectionHead``; the key
-encoder is ``EMATeacher(student, scheme=...)``; lightly's ``NTXentLoss`` with a
+Shows how to use ``emanplug.core`` on its own: the student (query encoder) is a
+ResNet-18 backbone plus lightly's ``MoCoProjectionHead``, given the scheme's
+normalisation by ``prepare_student(student, scheme)`` before its optimizer is built;
+the key encoder is ``EMATeacher(student, scheme)``; lightly's ``NTXentLoss`` with a
 memory bank plays the role of MoCo's queue.  Each step:
 
-1. ``teacher.set_progress(step, total)``    (only MomentumBN uses it)
-2. queries through the student, keys through the teacher (no grad, scheme's forward)
-3. loss, SGD step (linear learning-rate warm-up, then cosine)
-4. ``teacher.update(teacher.momentum_at(step, total))``  (eq. 1, and eq. 9 for EMAN)
+1. queries through the student, keys through the teacher (no grad, scheme's forward)
+2. loss, SGD step (linear learning-rate warm-up, then cosine)
+3. ``teacher.update(step, total)``  (eq. 1, eq. 9 for EMAN, the momentum schedule and
+   MomentumBN's progress)
 
 Without warm-up MoCo tends to collapse: the loss sits at log(K + 1), K the queue
 size; the script prints a loud warning when it sees that.
 
-Run from the repository root (default data: scikit-learn's 8x8 digits, upsampled
-to 32x32 RGB); ``PYTHONPATH=.`` makes ``emanplug`` importable without installing it::
+Run it with emanplug installed (``source .venv/bin/activate`` after the README's set-up;
+default data: scikit-learn's 8x8 digits, upsampled to 32x32 RGB)::
 
-    PYTHONPATH=. python examples/lightly_moco_eman.py --epochs 5
-    PYTHONPATH=. python examples/lightly_moco_eman.py --scheme bn-shufflebn --data /path/to/imagefolder
+    python examples/lightly_moco_eman.py --epochs 5
+    python examples/lightly_moco_eman.py --scheme bn-shufflebn --data /path/to/imagefolder
 """
 import argparse
 import math
@@ -33,7 +34,7 @@ from lightly.models.modules import MoCoProjectionHead
 from lightly.transforms import MoCoV2Transform
 from PIL import Image
 
-from emanplug.core import EMATeacher, build_scheme
+from emanplug.core import EMATeacher, prepare_student, build_scheme
 
 
 class DigitsDataset(torch.utils.data.Dataset):
@@ -130,6 +131,7 @@ def main(argv=None) -> dict:
     student = nn.Sequential(resnet18_backbone(), MoCoProjectionHead(512, 512, 128)).to(device)
     scheme = make_scheme(args.scheme)
     scheme.check_batch_size(args.batch_size, 'batch_size')
+    student = prepare_student(student, scheme)  # before the optimizer: GN/IN/SyncBN add layers
     teacher = EMATeacher(student, scheme=scheme, momentum=args.momentum)
 
     criterion = NTXentLoss(temperature=0.2, memory_bank_size=(args.queue, 128)).to(device)
@@ -151,7 +153,6 @@ def main(argv=None) -> dict:
             query_view, key_view = query_view.to(device), key_view.to(device)
             for group in optimizer.param_groups:
                 group['lr'] = lr_at(step, args.lr, warmup_steps, total)
-            teacher.set_progress(step, total)
 
             queries = student(query_view)
             keys = teacher(key_view)  # no grad; ShuffleBN shuffles, EMAN uses its running stats
@@ -159,7 +160,7 @@ def main(argv=None) -> dict:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            teacher.update(teacher.momentum_at(step, total))
+            teacher.update(step, total)
 
             losses.append(loss.item())
             step += 1

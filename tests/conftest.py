@@ -4,8 +4,11 @@ import warnings
 import pytest
 import torch
 
+import emanplug
+
 warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 torch.set_num_threads(int(os.environ.get('EMANPLUG_TEST_THREADS', '1')))
+emanplug.register_all_modules()  # the OpenMMLab adapters, whatever a test module imports first
 
 
 @pytest.fixture(autouse=True)

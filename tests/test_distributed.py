@@ -6,7 +6,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
-from emanplug.core import EMATeacher, GlobalBatchNorm
+from emanplug.core import EMATeacher, prepare_student, GlobalBatchNorm
 from emanplug.hooks import find_teachers
 
 from dist_utils import run_distributed
@@ -56,7 +56,7 @@ def test_syncbn_uses_global_batch_statistics_under_gloo():
 
 def _syncbn_scheme_worker(rank, world):
     student = small_convnet()
-    teacher = EMATeacher(student, 'syncbn-syncbn')
+    teacher = EMATeacher(prepare_student(student, 'syncbn-syncbn'), 'syncbn-syncbn')
     assert any(isinstance(m, GlobalBatchNorm) for m in student.modules())
     assert any(isinstance(m, GlobalBatchNorm) for m in teacher.module.modules())
     x_all = global_batch(world)
@@ -74,7 +74,7 @@ def test_syncbn_scheme_teacher_sees_global_batch():
 
 def _shufflebn_worker(rank, world):
     torch.manual_seed(0)
-    teacher = EMATeacher(small_convnet(), 'bn-shufflebn')
+    teacher = EMATeacher(prepare_student(small_convnet(), 'bn-shufflebn'), 'bn-shufflebn')
     reference = copy.deepcopy(teacher.module).train()
     x_all = global_batch(world)
     mine = slice(rank * 4, (rank + 1) * 4)
@@ -99,7 +99,7 @@ class _Model(nn.Module):
     def __init__(self):
         super().__init__()
         self.student = small_convnet()
-        self.teacher = EMATeacher(self.student, 'bn-eman', momentum=0.5)
+        self.teacher = EMATeacher(prepare_student(self.student, 'bn-eman'), 'bn-eman', momentum=0.5)
 
     def forward(self, x):
         return (self.student(x) - self.teacher(x)).pow(2).mean()
@@ -142,7 +142,7 @@ def test_teacher_update_through_ddp_wrapper():
 
 
 def test_shufflebn_single_process_uses_sub_batches():
-    teacher = EMATeacher(small_convnet(), dict(type='shufflebn', num_splits=2))
+    teacher = EMATeacher(prepare_student(small_convnet(), dict(type='shufflebn', num_splits=2)), dict(type='shufflebn', num_splits=2))
     reference = copy.deepcopy(teacher.module).train()
     for m in reference.modules():
         if hasattr(m, 'num_splits'):

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from emanplug import ConfigError
-from emanplug.core import EMATeacher, build_scheme
+from emanplug.core import EMATeacher, prepare_student, build_scheme
 
 from helpers import small_convnet
 
@@ -38,7 +38,7 @@ def test_unknown_scheme_argument():
 @pytest.mark.parametrize('m', [-0.1, 1.5, float('nan'), 'fast'])
 def test_momentum_outside_unit_interval(m):
     with pytest.raises(ConfigError) as e:
-        EMATeacher(small_convnet(), 'bn-eman', momentum=m)
+        EMATeacher(prepare_student(small_convnet(), 'bn-eman'), 'bn-eman', momentum=m)
     assert 'allowed: a float in [0, 1]' in one_line(e)
 
 
@@ -49,7 +49,7 @@ def test_scheme_momentum_outside_unit_interval():
 
 
 def test_num_splits_not_dividing_batch():
-    teacher = EMATeacher(small_convnet(), dict(type='shufflebn', num_splits=4))
+    teacher = EMATeacher(prepare_student(small_convnet(), dict(type='shufflebn', num_splits=4)), dict(type='shufflebn', num_splits=4))
     with pytest.raises(ConfigError) as e:
         teacher(torch.randn(6, 3, 8, 8))
     assert one_line(e) == ('batch_size=6 is not divisible by ShuffleBN num_splits=4; '
@@ -57,7 +57,7 @@ def test_num_splits_not_dividing_batch():
 
 
 def test_shufflebn_on_one_process_needs_splits():
-    teacher = EMATeacher(small_convnet(), 'bn-shufflebn')
+    teacher = EMATeacher(prepare_student(small_convnet(), 'bn-shufflebn'), 'bn-shufflebn')
     with pytest.raises(ConfigError) as e:
         teacher(torch.randn(8, 3, 8, 8))
     assert 'num_splits >= 2' in one_line(e)
@@ -65,5 +65,5 @@ def test_shufflebn_on_one_process_needs_splits():
 
 def test_unknown_schedule():
     with pytest.raises(ConfigError) as e:
-        EMATeacher(small_convnet(), 'bn-eman', momentum_schedule='linear')
+        EMATeacher(prepare_student(small_convnet(), 'bn-eman'), 'bn-eman', momentum_schedule='linear')
     assert 'allowed: constant, cosine' in one_line(e)

@@ -2,14 +2,14 @@
 import pytest
 import torch
 
-from emanplug.core import EMAN, EMATeacher
+from emanplug.core import EMAN, EMATeacher, prepare_student
 
 from helpers import small_convnet, train_student_steps
 
 
 def teacher_for(scheme):
     student = small_convnet()
-    teacher = EMATeacher(student, scheme, momentum=0.9)
+    teacher = EMATeacher(prepare_student(student, scheme), scheme, momentum=0.9)
     train_student_steps(student)
     teacher.update()
     return teacher
@@ -50,7 +50,7 @@ def test_bn_teacher_depends_on_the_batch_in_train_mode():
 
 def test_eman_teacher_has_eman_layers_and_student_keeps_bn():
     student = small_convnet()
-    teacher = EMATeacher(student, 'bn-eman')
+    teacher = EMATeacher(prepare_student(student, 'bn-eman'), 'bn-eman')
     kinds = {type(m).__name__ for m in teacher.module.modules()}
     assert 'EMAN' in kinds and 'BatchNorm2d' not in kinds and 'BatchNorm1d' not in kinds
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in student.modules())

@@ -83,12 +83,14 @@ def _hook_and_runner(root, model):
 
 def _knn_model():
     from mmpretrain.models import ResNet_CIFAR, SelfSupDataPreprocessor
-    from emanplug.core import EMATeacher
+    from collections import OrderedDict
+
+    from emanplug.core import EMATeacher, prepare_student
     torch.manual_seed(0)
     model = torch.nn.Module()
     model.backbone = ResNet_CIFAR(depth=18, base_channels=8, stem_channels=8)
     model.data_preprocessor = SelfSupDataPreprocessor(mean=[128.0] * 3, std=[64.0] * 3, to_rgb=True)
-    model.teacher = EMATeacher(torch.nn.Sequential(model.backbone), 'bn-eman', momentum=0.9)
+    model.teacher = EMATeacher(prepare_student(torch.nn.Sequential(OrderedDict(backbone=model.backbone)), 'bn-eman'), 'bn-eman', momentum=0.9)
     with torch.no_grad():  # a teacher that differs from the student
         for p in model.teacher.module.parameters():
             p.mul_(0.5)

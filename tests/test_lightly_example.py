@@ -38,16 +38,17 @@ def run(scheme, monkeypatch):
     calls = []
     original = EMATeacher.update
 
-    def recording_update(self, momentum=None):
+    def recording_update(self, step=None, total=None, *, momentum=None):
         bn = first_bn_name(self.module)
-        record = dict(m=momentum,
+        m = momentum if momentum is not None else self.momentum_at(step, total)
+        record = dict(m=m,
                       teacher_params={k: v.clone() for k, v in self.module.named_parameters()},
                       teacher_mean=self.module.get_submodule(bn).running_mean.clone(),
                       student_mean=self.student.get_submodule(bn).running_mean.clone())
         if calls:  # keep the initial copy (first call) and the latest call only
             del calls[1:]
         calls.append(record)
-        return original(self, momentum)
+        return original(self, step, total, momentum=momentum)
 
     monkeypatch.setattr(EMATeacher, 'update', recording_update)
     out = load_example().main(ARGS + ['--scheme', scheme])

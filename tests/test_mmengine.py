@@ -16,7 +16,7 @@ from mmengine.runner import Runner
 
 import emanplug  # noqa: F401  (registers everything)
 from emanplug.compat import UnsafeCheckpointError, load_checkpoint_file
-from emanplug.core import EMAN, EMATeacher
+from emanplug.core import EMAN, EMATeacher, prepare_student
 
 from helpers import small_convnet
 
@@ -41,7 +41,7 @@ class ToyEMAModel(BaseModel):
     def __init__(self, scheme='bn-eman'):
         super().__init__()
         self.student = small_convnet()
-        self.teacher = EMATeacher(self.student, scheme, momentum=0.9)
+        self.teacher = EMATeacher(prepare_student(self.student, scheme), scheme, momentum=0.9)
 
     def forward(self, inputs, mode='loss'):
         x = torch.stack(inputs) if isinstance(inputs, list) else inputs

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from emanplug.core import (EMAN, EMATeacher, InstanceNorm, MomentumBN, SplitBatchNorm,
+from emanplug.core import (EMAN, EMATeacher, prepare_student, InstanceNorm, MomentumBN, SplitBatchNorm,
                            TeacherPN, build_scheme, momentum_bn_weight)
 
 from helpers import small_convnet
@@ -44,7 +44,7 @@ def test_teacher_pn_uses_previous_stats_then_updates():
 
 
 def test_teacher_pn_scheme_converts_alpha():
-    teacher = EMATeacher(small_convnet(), 'bn-teacherpn0.999')
+    teacher = EMATeacher(prepare_student(small_convnet(), 'bn-teacherpn0.999'), 'bn-teacherpn0.999')
     layers = [m for m in teacher.module.modules() if isinstance(m, TeacherPN)]
     assert len(layers) == 3 and all(m.momentum == pytest.approx(0.001) for m in layers)
 
@@ -65,7 +65,7 @@ def test_momentum_bn_weight_decays_by_cosine_from_one_to_zero():
     assert momentum_bn_weight(0.0) == 1.0
     assert momentum_bn_weight(0.5) == pytest.approx(0.5)
     assert momentum_bn_weight(1.0) == pytest.approx(0.0)
-    teacher = EMATeacher(small_convnet(), 'bn-momentumbn')
+    teacher = EMATeacher(prepare_student(small_convnet(), 'bn-momentumbn'), 'bn-momentumbn')
     teacher.set_progress(25, 100)
     weights = {m.batch_weight for m in teacher.module.modules() if isinstance(m, MomentumBN)}
     assert weights == {momentum_bn_weight(0.25)}
@@ -83,11 +83,11 @@ def test_split_batchnorm_normalises_each_sub_batch_with_its_own_stats():
 
 def test_group_norm_scheme_converts_and_checks_groups():
     student = small_convnet(width=8)
-    EMATeacher(student, dict(type='gn', num_groups=4))
+    EMATeacher(prepare_student(student, dict(type='gn', num_groups=4)), dict(type='gn', num_groups=4))
     assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in student.modules())
     assert any(isinstance(m, nn.GroupNorm) for m in student.modules())
     with pytest.raises(ValueError, match=r"num_groups=3 does not divide the 8 channels of layer '1'"):
-        EMATeacher(small_convnet(width=8), dict(type='gn', num_groups=3))
+        EMATeacher(prepare_student(small_convnet(width=8), dict(type='gn', num_groups=3)), dict(type='gn', num_groups=3))
 
 
 def test_instance_norm_on_1d_input_is_layer_norm():
@@ -122,7 +122,7 @@ def test_a_new_scheme_is_one_registered_class():
         return replace_batchnorms(module, convert_to(EMAN))
 
     try:
-        teacher = EMATeacher(small_convnet(), 'bn-frozenstats')
+        teacher = EMATeacher(prepare_student(small_convnet(), 'bn-frozenstats'), 'bn-frozenstats')
         assert teacher.scheme.token == 'bn-frozenstats'
         assert any(isinstance(m, EMAN) for m in teacher.module.modules())
         with pytest.raises(KeyError, match='already registered'):

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from emanplug.core import EMATeacher, cosine_momentum, ema_update_
+from emanplug.core import EMATeacher, prepare_student, cosine_momentum, ema_update_
 
 from helpers import small_convnet, train_student_steps
 
@@ -20,7 +20,7 @@ def close(a, b):
 
 def setup(scheme, m=0.9):
     student = small_convnet()
-    teacher = EMATeacher(student, scheme, momentum=m)
+    teacher = EMATeacher(prepare_student(student, scheme), scheme, momentum=m)
     train_student_steps(student)
     old = copy.deepcopy(teacher.module.state_dict())
     return student, teacher, old
@@ -77,17 +77,17 @@ def test_own_statistics_schemes_keep_teacher_buffers(scheme):
 
 def test_momentum_one_freezes_and_zero_copies():
     student, teacher, old = setup('bn-eman', 0.9)
-    teacher.update(1.0)
+    teacher.update(momentum=1.0)
     assert all(torch.equal(v, old[k]) for k, v in teacher.module.state_dict().items()
                if v.is_floating_point())
-    teacher.update(0.0)
+    teacher.update(momentum=0.0)
     s = student.state_dict()
     assert all(torch.equal(v, s[k]) for k, v in teacher.module.state_dict().items())
 
 
 def test_teacher_starts_as_exact_copy():
     student = small_convnet()
-    teacher = EMATeacher(student, 'bn-eman')
+    teacher = EMATeacher(prepare_student(student, 'bn-eman'), 'bn-eman')
     s = student.state_dict()
     assert all(torch.equal(v, s[k]) for k, v in teacher.module.state_dict().items())
     assert 'module.0.weight' in teacher.state_dict()
@@ -110,9 +110,9 @@ def test_cosine_schedule_matches_formula():
     k = 123
     assert cosine_momentum(m0, k, K) == pytest.approx(
         1 - (1 - m0) * (math.cos(math.pi * k / K) + 1) / 2, abs=1e-15)
-    teacher = EMATeacher(small_convnet(), 'bn-eman', momentum=m0, momentum_schedule='cosine')
+    teacher = EMATeacher(prepare_student(small_convnet(), 'bn-eman'), 'bn-eman', momentum=m0, momentum_schedule='cosine')
     assert teacher.momentum_at(K // 2, K) == pytest.approx(0.995)
-    constant = EMATeacher(small_convnet(), 'bn-eman', momentum=m0)
+    constant = EMATeacher(prepare_student(small_convnet(), 'bn-eman'), 'bn-eman', momentum=m0)
     assert constant.momentum_at(K // 2, K) == m0
 
 
@@ -151,7 +151,7 @@ def test_update_follows_tensors_moved_after_caching():
     m = 0.5
     student = small_convnet()
     model = torch.nn.ModuleDict(dict(student=student))
-    teacher = EMATeacher(student, 'bn-eman', momentum=m)
+    teacher = EMATeacher(prepare_student(student, 'bn-eman'), 'bn-eman', momentum=m)
     model['teacher'] = teacher
     train_student_steps(student)
     teacher.update()
@@ -171,7 +171,7 @@ def test_update_follows_tensors_moved_after_caching():
 
 def test_deepcopied_teacher_updates_its_own_tensors():
     student = small_convnet()
-    model = torch.nn.ModuleDict(dict(student=student, teacher=EMATeacher(student, 'bn-eman', 0.5)))
+    model = torch.nn.ModuleDict(dict(student=student, teacher=EMATeacher(prepare_student(student, 'bn-eman'), 'bn-eman', 0.5)))
     model['teacher'].update()
     clone = copy.deepcopy(model)
     before = copy.deepcopy(model['teacher'].module.state_dict())

@@ -12,6 +12,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
+from ..checkpoint import name_positional_keys
 from ..errors import ConfigError
 from .distributed import world_size
 from .momentum import check_momentum, get_schedule
@@ -44,11 +45,38 @@ def ema_update_(teacher: Sequence[torch.Tensor], student: Sequence[torch.Tensor]
         torch._foreach_lerp_(list(teacher), list(student), 1.0 - momentum)
 
 
+STUDENT_MARK = '_emanplug_student_scheme'
+
+
+def prepare_student(student: nn.Module, scheme: Union[str, dict, NormScheme] = 'eman') -> nn.Module:
+    """Give ``student`` the scheme's normalisation; call it before building the optimizer.
+
+    Some schemes change the student's norm layers (``gn-gn`` and ``in-in`` replace its BN
+    layers, ``syncbn-syncbn`` makes them global, ``bn-*`` turns SyncBN into per-process BN,
+    ``bn-studentpn`` sets their momentum).  A replaced layer has new parameters: an
+    optimizer built before the conversion would never see them, so the conversion is an
+    explicit step that comes first, and :class:`EMATeacher` refuses a student that did not
+    go through it.  The student is converted in place and returned.
+
+    Example:
+        >>> student = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+        >>> student = prepare_student(student, 'gn-gn')   # BN -> GroupNorm
+        >>> optimizer = torch.optim.SGD(student.parameters(), lr=0.1)
+        >>> teacher = EMATeacher(student, 'gn-gn')
+    """
+    scheme = build_scheme(scheme)
+    if scheme.convert_student(student) is not student:
+        raise ConfigError(f'scheme {scheme.name!r} cannot convert a student that is itself a '
+                          'norm layer; allowed: a module containing its norm layers')
+    setattr(student, STUDENT_MARK, scheme.token)
+    return student
+
+
 def build_teacher(student: nn.Module, scheme: Union[str, dict, NormScheme] = 'eman') -> nn.Module:
     """A teacher for ``student``: an exact copy, gradients off, norm layers as ``scheme`` says.
 
-    The student is expected to be converted already (:meth:`NormScheme.convert_student`);
-    :class:`EMATeacher` does both.
+    The student is expected to be prepared already (:func:`prepare_student`);
+    :class:`EMATeacher` checks that and builds the teacher with this function.
     """
     teacher = build_scheme(scheme).convert_teacher(copy.deepcopy(student))
     for p in teacher.parameters():
@@ -59,13 +87,15 @@ def build_teacher(student: nn.Module, scheme: Union[str, dict, NormScheme] = 'em
 class EMATeacher(nn.Module):
     """An EMA teacher of a student module under a normalisation scheme.
 
-    On construction the student's norm layers are converted in place as the scheme
-    says (e.g. to GroupNorm for ``'gn'``, BN momentum alpha for ``'studentpn'``), and
-    the teacher becomes an exact copy of it with the teacher's norm layers.  Calling
-    the teacher runs the scheme's forward without gradients (ShuffleBN shuffles).
+    The student must have gone through :func:`prepare_student` with the same scheme
+    (which gives it the scheme's normalisation before its optimizer is built); the
+    teacher becomes an exact copy of it with the teacher's norm layers.  Calling the
+    teacher runs the scheme's forward without gradients (ShuffleBN shuffles).
     :meth:`update` applies eq. (1) to the parameters and, where the scheme averages
     buffers (EMAN, student PN), eq. (9) to floating buffers with the scheme's
-    statistics momentum and copies integer buffers (``num_batches_tracked``).
+    statistics momentum and copies integer buffers (``num_batches_tracked``); given the
+    step, it also follows the momentum schedule and tells the scheme how far training is
+    (MomentumBN), so one call per step is all a training loop needs.
 
     The student is referenced, not owned: it is not part of this module's
     ``state_dict``.
@@ -77,11 +107,11 @@ class EMATeacher(nn.Module):
         momentum_schedule (str): 'constant' (MoCo, FixMatch) or 'cosine' (BYOL). Default 'constant'.
 
     Example:
-        >>> student = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))
+        >>> student = prepare_student(nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8)), 'bn-eman')
         >>> teacher = EMATeacher(student, 'bn-eman', momentum=0.99)
         >>> for step in range(3):  # a training loop
         ...     loss = student(torch.randn(16, 4)).pow(2).mean()  # (optimizer step here)
-        ...     teacher.update(teacher.momentum_at(step, 3))
+        ...     teacher.update(step, 3)
         >>> teacher(torch.randn(2, 4)).shape
         torch.Size([2, 8])
     """
@@ -91,9 +121,13 @@ class EMATeacher(nn.Module):
         super().__init__()
         self.scheme = build_scheme(scheme)
         self.set_momentum(momentum, momentum_schedule)
-        if self.scheme.convert_student(student) is not student:
-            raise ConfigError(f'scheme {self.scheme.name!r} cannot convert a student that is itself a '
-                              'norm layer; allowed: a module containing its norm layers')
+        prepared = getattr(student, STUDENT_MARK, None)
+        if prepared != self.scheme.token:
+            found = f' (it was prepared for {prepared!r})' if prepared else ''
+            raise ConfigError(f'EMATeacher: the student is not prepared for scheme '
+                              f'{self.scheme.token!r}{found}; allowed: call student = '
+                              f'prepare_student(student, {self.scheme.token!r}) before building '
+                              'its optimizer and the teacher')
         self._student = [student]  # a list, so that nn.Module does not register it
         self.module = build_teacher(student, self.scheme)
         self.updates_this_process = 0  # lets models check that something drives update()
@@ -122,7 +156,9 @@ class EMATeacher(nn.Module):
         return self._schedule(self.momentum, step, total)
 
     def set_progress(self, step: int, total: int) -> None:
-        """Tell the scheme how far training is (MomentumBN's batch weight)."""
+        """Tell the scheme how far training is (MomentumBN's batch weight): ``step`` steps
+        of ``total`` are done.  :meth:`update` does this itself; call it only where a run
+        starts in the middle (resume)."""
         self.scheme.set_progress(self.module, step / max(total, 1))
 
     def tensor_pairs(self) -> Tuple[List[Tuple[torch.Tensor, torch.Tensor]], ...]:
@@ -175,6 +211,14 @@ class EMATeacher(nn.Module):
             snapshot=self._snapshot())
         return cache
 
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
+        # a teacher of named parts (backbone, neck, ...) also reads the keys of checkpoints
+        # written when they were positional (``teacher.module.0.`` = the first part)
+        names = list(self.module._modules)
+        if names and not any(n.isdigit() for n in names):
+            name_positional_keys(state_dict, prefix + 'module.', names)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def _apply(self, *args: Any, **kwargs: Any) -> 'EMATeacher':
         self._cache = None
         return super()._apply(*args, **kwargs)
@@ -192,12 +236,27 @@ class EMATeacher(nn.Module):
                 torch._foreach_copy_(*_unzip(pairs))
 
     @torch.no_grad()
-    def update(self, momentum: Optional[float] = None) -> None:
+    def update(self, step: Optional[int] = None, total: Optional[int] = None, *,
+               momentum: Optional[float] = None) -> None:
         """Move the teacher towards the student (eq. 1 and, per the scheme, eq. 9).
 
+        Call it once after each optimizer step.  With ``step`` (0-based) and ``total``
+        the momentum follows the teacher's schedule (:meth:`momentum_at`) and the scheme
+        learns the progress ``(step + 1) / total`` for the next forward (MomentumBN);
+        without them the base momentum is used.
+
         Args:
-            momentum: paper-convention m for this step; default the constructor's ``momentum``.
+            step: the optimizer step just taken, counted from 0.
+            total: the number of steps of the whole run.
+            momentum: paper-convention m for this call, overriding the schedule.
         """
+        if step is not None:
+            if not isinstance(step, int) or isinstance(step, bool) or not isinstance(total, int):
+                raise ConfigError(f'EMATeacher.update(step={step!r}, total={total!r}): allowed: '
+                                  'integer step and total, or update(momentum=m) for an explicit '
+                                  'momentum')
+            if momentum is None:
+                momentum = self.momentum_at(step, total)
         m = self.momentum if momentum is None else check_momentum(momentum)
         lists = self._tensor_lists()
         buffer_m = self.scheme.buffer_momentum(m)
@@ -213,6 +272,8 @@ class EMATeacher(nn.Module):
             torch._foreach_copy_(*lists['others'])
         self.average_buffers_across_processes()
         self.updates_this_process += 1
+        if step is not None:
+            self.set_progress(step + 1, total)
 
     @torch.no_grad()
     def average_buffers_across_processes(self) -> None:

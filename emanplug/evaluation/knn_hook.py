@@ -88,7 +88,7 @@ class KNNEvalHook(Hook):
         if backbone is None:
             return None
         if which == 'teacher':
-            backbone = backbone.module[0]
+            backbone = backbone.module.backbone
         out = []
         for loader, total in self._loaders:
             feats, labels = extract(backbone, self._batches(model, loader))

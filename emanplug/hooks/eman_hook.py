@@ -41,10 +41,10 @@ def find_teachers(model) -> List[EMATeacher]:
 class EMANHook(Hook):
     """Updates every EMA teacher of the model from its student after each training iteration.
 
-    Before each iteration it tells the teachers the training progress (MomentumBN's
-    batch weight); after each iteration it applies eq. (1) and, as the teacher's scheme
-    says, eq. (9) with the momentum of the teacher's schedule at the current iteration
-    ``k`` of ``K = runner.max_iters``.  The teacher's norm behaviour does not depend on
+    After each iteration ``k`` of ``K = runner.max_iters`` it calls
+    ``teacher.update(k, K)``: eq. (1) and, as the teacher's scheme says, eq. (9) with the
+    momentum of the teacher's schedule at ``k``, and the training progress for the next
+    iteration (MomentumBN's batch weight; set before training too, for resumed runs).  The teacher's norm behaviour does not depend on
     ``model.train()``/``model.eval()`` (it lives in its norm layers), so mmengine's
     per-epoch ``model.train()`` cannot change it.  The teachers' state is part of the
     model's state dict; the hook stores each teacher's scheme and momentum in the
@@ -89,15 +89,12 @@ class EMANHook(Hook):
         return self.teachers
 
     def before_train(self, runner) -> None:
-        self._teachers(runner)
-
-    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        for teacher in self._teachers(runner):
+        for teacher in self._teachers(runner):  # a resumed run starts in the middle
             teacher.set_progress(runner.iter, runner.max_iters)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         for teacher in self._teachers(runner):
-            teacher.update(teacher.momentum_at(runner.iter, runner.max_iters))
+            teacher.update(runner.iter, runner.max_iters)
 
     def _describe(self, runner) -> List[dict]:
         return [dict(scheme=t.scheme.token, momentum=t.momentum,

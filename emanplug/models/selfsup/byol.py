@@ -4,14 +4,14 @@ import torch
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 
-from .base import TeacherStudentMixin, resolve_teacher_momentum
+from ..teacher_student import TeacherStudentMixin, resolve_teacher_momentum
 
 
 @MODELS.register_module()
 class EMABYOL(TeacherStudentMixin, BaseSelfSupervisor):
     """BYOL whose target network is an emanplug EMA teacher with a chosen normalisation scheme.
 
-    The target is ``EMATeacher(Sequential(backbone, neck), scheme)`` with BYOL's cosine
+    The target is an ``EMATeacher`` of the student's ``backbone`` and ``neck`` with BYOL's cosine
     momentum schedule ``m_k = 1 - (1 - m_0)(cos(pi k / K) + 1) / 2``, updated by ``EMANHook``.
     BYOL's default normalisation is ``'syncbn-syncbn'``; the EMAN paper uses ``'bn-eman'``.
 

@@ -1,20 +1,38 @@
+import math
 from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 
 from ...core.distributed import all_gather_cat, world_size
 from ...errors import ConfigError
-from .base import CollapseMonitor, TeacherStudentMixin, resolve_teacher_momentum
+from ..teacher_student import TeacherStudentMixin, resolve_teacher_momentum
+
+
+class CollapseMonitor:
+    """Warns loudly when a contrastive loss sits at log(K + 1), the loss of constant outputs."""
+
+    def __init__(self, num_negatives: int, patience: int = 50, tol: float = 0.01) -> None:
+        self.chance = math.log(num_negatives + 1)
+        self.patience, self.tol, self.count = patience, tol, 0
+
+    def __call__(self, loss: float) -> None:
+        self.count = self.count + 1 if abs(loss - self.chance) < self.tol * self.chance else 0
+        if self.count == self.patience:
+            print_log(f'!!! COLLAPSE: the loss has sat at log(K+1) = {self.chance:.3f} for '
+                      f'{self.patience} iterations (constant outputs). Use a learning-rate '
+                      'warm-up, a lower lr or a higher teacher momentum. !!!',
+                      logger='current', level=40)
 
 
 @MODELS.register_module()
 class EMAMoCo(TeacherStudentMixin, BaseSelfSupervisor):
     """MoCo v2 whose key encoder is an emanplug EMA teacher with a chosen normalisation scheme.
 
-    The key encoder is ``EMATeacher(Sequential(backbone, neck), scheme)``, updated by
+    The key encoder is an ``EMATeacher`` of the student's ``backbone`` and ``neck``, updated by
     ``EMANHook`` after every iteration (eq. 1; eq. 9 for EMAN).  Keys are shuffled only when
     the scheme is ShuffleBN (MoCo's default, ``'bn-shufflebn'``); ``'bn-eman'`` turns the
     shuffle off, as in the EMAN paper.

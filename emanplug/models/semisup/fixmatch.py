@@ -2,15 +2,13 @@
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor, BaseModel
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ...core.teacher import EMATeacher
 from ...errors import ConfigError
-from ..selfsup.base import resolve_teacher_momentum
+from ..teacher_student import TeacherStudentMixin, resolve_teacher_momentum
 
 
 def fixmatch_loss(logits_labeled: torch.Tensor, labels: torch.Tensor, logits_weak: torch.Tensor,
@@ -78,13 +76,13 @@ class SemiSupDataPreprocessor(BaseDataPreprocessor):
 
 
 @MODELS.register_module()
-class FixMatch(BaseModel):
+class FixMatch(TeacherStudentMixin, BaseModel):
     """FixMatch, with the pseudo-labels from the model itself (default) or from an EMA teacher.
 
     * ``scheme=None`` (FixMatch's default): one model; labeled, weak and strong views go
       through it concatenated, so pseudo-labels and predictions share batch statistics.
     * ``scheme='bn-eman'`` (or any scheme): the EMAN paper's reframing; an
-      :class:`~emanplug.core.teacher.EMATeacher` of (backbone, neck, head), updated by
+      :class:`~emanplug.core.teacher.EMATeacher` of ``backbone``, ``neck`` and ``head``, updated by
       ``EMANHook``, makes the pseudo-labels from the weak views; the student sees the
       labeled and strong views.
 
@@ -102,7 +100,7 @@ class FixMatch(BaseModel):
             scores are kept); default 'teacher' when there is one.
         data_preprocessor (dict): default ``SemiSupDataPreprocessor`` with ImageNet statistics.
         init_cfg (dict): e.g. ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``
-            for a MoCo student, ``prefix='teacher.module.0.'`` for its teacher.
+            for a MoCo student, ``prefix='teacher.module.backbone.'`` for its teacher.
     """
 
     def __init__(self, backbone: dict, neck: dict, head: dict,
@@ -121,17 +119,12 @@ class FixMatch(BaseModel):
         self.threshold, self.unsup_weight = threshold, float(unsup_weight)
         self.teacher = None
         if scheme is not None:
-            self.teacher = EMATeacher(nn.Sequential(self.backbone, self.neck, self.head), scheme,
-                                      resolve_teacher_momentum(teacher_momentum, None, 0.999))
+            self.init_teacher(scheme, resolve_teacher_momentum(teacher_momentum, None, 0.999),
+                              parts=('backbone', 'neck', 'head'))
         self.eval_with = eval_with or ('teacher' if self.teacher is not None else 'student')
         if self.eval_with not in ('student', 'teacher') or (self.eval_with == 'teacher' and self.teacher is None):
             allowed = "'student'" if self.teacher is None else "'student', 'teacher'"
             raise ConfigError(f'model.eval_with={self.eval_with!r} is not allowed; allowed: {allowed}')
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        if self.teacher is not None:
-            self.teacher.reset_to_student()
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.neck(self.backbone(x)))
@@ -144,6 +137,7 @@ class FixMatch(BaseModel):
         return self.logits(inputs)
 
     def loss(self, inputs: dict, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        self.check_teacher_is_driven()
         x_l = inputs['labeled']
         labels = torch.cat([s.gt_label for s in data_samples]).to(x_l.device)
         if self.unsup_weight == 0:  # supervised baseline
