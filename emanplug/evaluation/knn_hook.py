@@ -5,6 +5,7 @@ from typing import Optional, Sequence, Tuple
 import torch
 from mmengine.dataset import default_collate
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from torch.utils.data import DataLoader, Subset
 
@@ -81,14 +82,13 @@ class KNNEvalHook(Hook):
     def features(self, runner, which: str):
         """``(bank, bank_labels, query, query_labels)``: frozen, L2-normalised features of the
         student's or the teacher's backbone (None if the model has no such network)."""
-        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        from ..models.teacher_student import model_part
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if self._loaders is None:
             self._loaders = (self._loader(self.bank_cfg, runner), self._loader(self.query_cfg, runner))
-        backbone = model.backbone if which == 'student' else getattr(model, 'teacher', None)
+        backbone = model_part(model, which, 'backbone')
         if backbone is None:
             return None
-        if which == 'teacher':
-            backbone = backbone.module.backbone
         out = []
         for loader, total in self._loaders:
             feats, labels = extract(backbone, self._batches(model, loader))

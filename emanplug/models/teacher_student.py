@@ -64,3 +64,15 @@ class TeacherStudentMixin:
         if self._train_steps > 2 and self.teacher.updates_this_process == 0:
             raise ConfigError(f'{type(self).__name__}: the teacher is never updated; allowed: '
                               "add custom_hooks=[dict(type='EMANHook')] to the config")
+
+
+def model_part(model: nn.Module, which: str = 'student', part: str = 'backbone') -> Optional[nn.Module]:
+    """``part`` (``backbone``, ``neck``, ``head``) of the student or the teacher of an emanplug
+    model, through mmengine's model wrappers (DDP); None when it has no teacher."""
+    from mmengine.model import is_model_wrapper
+    if is_model_wrapper(model):
+        model = model.module
+    if which == 'teacher':
+        teacher = getattr(model, 'teacher', None)
+        return None if teacher is None else getattr(teacher.module, part)
+    return getattr(model, part)
