@@ -33,7 +33,6 @@ import tempfile
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 CONFIGS = {  # method -> config glob; the scheme token ends the file name
     'moco': 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10_{}.py',
@@ -114,8 +113,9 @@ def worker(config: str, launcher: str, warmup: int, steps: int, out: str) -> Non
     """One cell: build as tools/train.py does, time train_step + EMANHook on one batch."""
     import torch
 
-    import emanplug  # noqa: F401
-    from emanplug.apis import distributed, load_config, prepare_config
+    from emanplug.cli.runner import distributed, load_config, prepare_config
+    from emanplug.registry import register_all_modules
+    register_all_modules()
     from emanplug.core.distributed import rank, world_size
     from mmengine.runner import Runner
     cfg = load_config(config)
@@ -232,8 +232,9 @@ def moco_overhead(args) -> dict:
     from mmpretrain.registry import MODELS
     from mmpretrain.structures import DataSample
 
-    import emanplug  # noqa: F401
-    from emanplug.core import EMATeacher
+    from emanplug.core import EMATeacher, prepare_student
+    from emanplug.registry import register_all_modules
+    register_all_modules()
     torch.manual_seed(0)
     w, b = args.width, args.batch
     cfg = Config.fromfile(osp.join(ROOT, CONFIGS['moco'].format('bn-eman')))
@@ -264,7 +265,7 @@ def moco_overhead(args) -> dict:
 
     student = nn.Sequential(Pooled(MODELS.build(cfg.model.backbone)),
                             MoCoProjectionHead(8 * w, 8 * w, dim))
-    teacher = EMATeacher(student, 'bn-eman', momentum=cfg.model.teacher_momentum)
+    teacher = EMATeacher(prepare_student(student, 'bn-eman'), 'bn-eman', momentum=cfg.model.teacher_momentum)
     criterion = NTXentLoss(temperature=0.2, memory_bank_size=(queue, dim))
     optimizer = torch.optim.SGD(student.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     mean = torch.tensor(cfg.data_preprocessor.mean).view(1, 3, 1, 1)

@@ -15,11 +15,8 @@ import platform
 import statistics
 import sys
 import time
-from os import path as osp
 
 import torch
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def interleaved_medians(fns: dict, repeats: int) -> dict:
@@ -45,9 +42,9 @@ def main(argv=None):
     import torchvision
     from mmengine.model import ExponentialMovingAverage
 
-    from emanplug.core import EMATeacher
+    from emanplug.core import EMATeacher, prepare_student
     student = torchvision.models.resnet50()
-    teacher = EMATeacher(student, 'bn-eman', momentum=0.999)
+    teacher = EMATeacher(prepare_student(student, 'bn-eman'), 'bn-eman', momentum=0.999)
     mm_ema = ExponentialMovingAverage(student, momentum=0.001, update_buffers=True)
     n = sum(t.numel() for t in teacher.module.state_dict().values() if t.is_floating_point())
     flat_t, flat_s = torch.zeros(n), torch.randn(n)

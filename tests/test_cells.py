@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from emanplug.core import build_scheme, momentum_bn_weight
+from emanplug.core.schemes import SCHEMES
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.dist
 
@@ -27,12 +30,15 @@ def test_every_scheme_cell_trains_in_two_processes(method, cifar_root, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(out.read_text())
     assert len(summary) == (13 if method == 'mocov2' else 12)
+    missing = sorted(set(SCHEMES) - {build_scheme(cell['token']).name for cell in summary.values()})
+    assert not missing, f'{method}: no CIFAR-10 cell for the registered scheme(s) {missing}'
     for name, cell in summary.items():
         assert cell['ok'], (name, cell['student'], cell['teacher'], cell['expected'])
         assert cell['iters'] == cell['checked'] >= 2, name  # eq. (1)/(9) held at every iteration
         assert all(abs(x) < 1e4 for x in cell['losses']), name
         if cell['token'] == 'bn-momentumbn':
-            assert 0 < cell['momentumbn_weight'][0] < 1
+            # update(k, K) after the last iteration set the progress K / K: batch weight 0
+            assert cell['momentumbn_weight'] == [pytest.approx(momentum_bn_weight(1.0), abs=1e-9)]
         if cell['token'] == 'bn-studentpn0.999':
             assert cell['student_bn_momentum'] == [pytest.approx(0.001)]
 

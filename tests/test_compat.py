@@ -48,7 +48,7 @@ def run_without_pkg_resources(tmp_path, import_emanplug):
     code = textwrap.dedent(f"""
         import sys
         sys.modules['pkg_resources'] = None  # as with setuptools >= 81
-        {'import emanplug' if import_emanplug else ''}
+        {'import emanplug; emanplug.register_all_modules()' if import_emanplug else ''}
         from mmengine.config import Config
         cfg = Config.fromfile({str(cfg)!r})
         print(cfg.train_dataloader.batch_size)

@@ -159,7 +159,7 @@ def test_shufflebn_single_process_uses_sub_batches():
 
 def _session_worker(rank, world, port, result_dir):
     import os
-    from emanplug.apis import distributed
+    from emanplug.cli.runner import distributed
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR='127.0.0.1',
                       MASTER_PORT=str(port))
     states = []

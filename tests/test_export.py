@@ -1,19 +1,13 @@
 """tools/export_backbone.py: an EMAN teacher's backbone loads into torchvision's ResNet."""
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 import torch.nn as nn
 import torchvision
 
 import emanplug  # noqa: F401
+from emanplug.cli import export
 from emanplug.errors import ConfigError
 from emanplug.evaluation import pooled_features
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'tools'))
-import export_backbone  # noqa: E402
 
 
 def moco(depth, cifar=False):
@@ -37,12 +31,12 @@ def test_backbone_loads_into_torchvision_with_the_same_features(depth, which, tm
                 m.running_var.uniform_(0.5, 2.0)
     ckpt = tmp_path / 'ckpt.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
-    out = export_backbone.main([str(ckpt), '--model', which, '--format', 'torchvision'])
+    out = export.run([str(ckpt), '--model', which, '--format', 'torchvision'])
     net = getattr(torchvision.models, f'resnet{depth}')()
     net.fc = nn.Identity()
     result = net.load_state_dict(torch.load(out, weights_only=True), strict=True)
     assert not result.missing_keys and not result.unexpected_keys
-    source = model.teacher.module[0] if which == 'teacher' else model.backbone
+    source = model.teacher.module.backbone if which == 'teacher' else model.backbone
     x = torch.randn(2, 3, 64, 64)
     source.eval()  # (mmpretrain's ResNet.train() returns None, so no chaining)
     net.eval()
@@ -57,8 +51,8 @@ def test_cifar_stem_exports_for_mmpretrain_only(tmp_path):
     ckpt = tmp_path / 'ckpt.pth'
     torch.save({'state_dict': model.state_dict()}, ckpt)
     with pytest.raises(ConfigError, match="7x7 stem.*allowed: --format mmpretrain"):
-        export_backbone.main([str(ckpt), '--format', 'torchvision'])
-    out = export_backbone.main([str(ckpt), '--model', 'teacher'])
+        export.run([str(ckpt), '--format', 'torchvision'])
+    out = export.run([str(ckpt), '--model', 'teacher'])
     from mmpretrain.models import ResNet_CIFAR
     result = ResNet_CIFAR(depth=18).load_state_dict(torch.load(out, weights_only=True), strict=True)
     assert not result.missing_keys and not result.unexpected_keys

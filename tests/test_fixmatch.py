@@ -15,7 +15,6 @@ from emanplug.errors import ConfigError
 from emanplug.models import fixmatch_loss
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'tools'))
 
 
 def test_confident_right_teacher_gives_cross_entropy_against_true_labels():
@@ -106,12 +105,12 @@ def test_split_files_resolve_and_fail_clearly(tmp_path):
 
 
 def test_make_split_tool_and_dataset(cifar_root, tmp_path):
-    import make_split
-    out = make_split.main([str(cifar_root), '--num-labeled', '20', '--seed', '1',
+    from emanplug.cli import split as make_split
+    out = make_split.run([str(cifar_root), '--num-labeled', '20', '--seed', '1',
                            '--out', str(tmp_path / 's.txt')])
     lines = Path(out).read_text().split()
     assert len(lines) == 20 and len({l.split('/')[0] for l in lines}) == 10
-    assert make_split.main([str(cifar_root), '--num-labeled', '20', '--seed', '1',
+    assert make_split.run([str(cifar_root), '--num-labeled', '20', '--seed', '1',
                             '--out', str(tmp_path / 't.txt')]) and \
         Path(tmp_path / 't.txt').read_text() == Path(out).read_text()
     from mmpretrain.registry import DATASETS
@@ -129,7 +128,7 @@ def test_make_split_tool_and_dataset(cifar_root, tmp_path):
 
 
 def test_missing_split_file_stops_before_training(cifar_root, tmp_path):
-    import train
+    from emanplug.cli import train
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(f"_base_ = {str(ROOT / 'configs/fixmatch/fixmatch_resnet18_1xb64-mu7-coslr-100k_cifar10-4000_bn-eman.py')!r}\n"
                    f"train_dataloader = dict(dataset=dict(dataset=dict(data_root={str(cifar_root)!r}),"
@@ -137,13 +136,13 @@ def test_missing_split_file_stops_before_training(cifar_root, tmp_path):
                    f"val_dataloader = dict(dataset=dict(data_root={str(cifar_root)!r}))\n")
     with pytest.raises(ConfigError, match=r"train_dataloader.dataset.split_file=.* does not exist; "
                                           r"allowed: a split written by tools/make_split.py"):
-        train.main([str(cfg), '--work-dir', str(tmp_path / 'w')])
+        train.run([str(cfg), '--work-dir', str(tmp_path / 'w')])
 
 
 @pytest.mark.dist
 def test_every_fixmatch_mode_trains_in_two_processes(cifar_root, tmp_path):
-    import make_split
-    split = make_split.main([str(cifar_root), '--num-labeled', '20', '--out', str(tmp_path / 's.txt')])
+    from emanplug.cli import split as make_split
+    split = make_split.run([str(cifar_root), '--num-labeled', '20', '--out', str(tmp_path / 's.txt')])
     out = tmp_path / 'summary.json'
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
     result = subprocess.run(
@@ -167,9 +166,9 @@ def test_every_fixmatch_mode_trains_in_two_processes(cifar_root, tmp_path):
 def test_backbone_from_a_moco_teacher_and_test_tool(cifar_root, tmp_path):
     """MoCo run -> its teacher's backbone initialises FixMatch -> tools/test.py reports
     student and teacher accuracy; tools/test.py on the MoCo checkpoint reports kNN."""
-    import make_split
-    import test as test_tool
-    import train
+    from emanplug.cli import split as make_split
+    from emanplug.cli import test as test_tool
+    from emanplug.cli import train
     narrow = "backbone=dict(stem_channels=16, base_channels=16)"
     moco = tmp_path / 'moco.py'
     moco.write_text(
@@ -181,51 +180,51 @@ def test_backbone_from_a_moco_teacher_and_test_tool(cifar_root, tmp_path):
         "custom_hooks = [dict(type='EMANHook'), dict(type='KNNEvalHook', k=5, num_workers=0, at_start=False,"
         " bank=dict(data_prefix='train', pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]),"
         " query=dict(data_prefix='test', pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]))]\n")
-    moco_runner = train.main([str(moco), '--work-dir', str(tmp_path / 'moco')])
+    moco_runner = train.run([str(moco), '--work-dir', str(tmp_path / 'moco')])
     ckpt = tmp_path / 'moco' / 'epoch_1.pth'
-    knn = test_tool.main([str(moco), str(ckpt), '--work-dir', str(tmp_path / 'knn')])
+    knn = test_tool.run([str(moco), str(ckpt), '--work-dir', str(tmp_path / 'knn')])
     assert 0.0 <= knn['knn/student_top1'] <= 1.0 and 'knn/teacher_top1' in knn
     assert json.loads((tmp_path / 'knn' / 'knn_results.json').read_text())['knn/student_top1'] == \
         knn['knn/student_top1']
-    retrieval = test_tool.main([str(moco), str(ckpt), '--protocol', 'retrieval',
+    retrieval = test_tool.run([str(moco), str(ckpt), '--protocol', 'retrieval',
                                 '--work-dir', str(tmp_path / 'knn')])
     assert 0 <= retrieval['retrieval/teacher_mAP'] <= 100 and 'retrieval/student_recall' in retrieval
-    import summarize_runs  # the results tool on this real run
-    runs = summarize_runs.main([str(tmp_path / 'moco'), '--out', str(tmp_path / 'summary')])
+    from emanplug.cli import summarize  # the results tool on this real run
+    runs = summarize.run([str(tmp_path / 'moco'), '--out', str(tmp_path / 'summary')])
     assert [(r['method'], r['scheme']) for r in runs] == [('MoCo', 'bn-eman')]
     assert '| bn-eman | ' in (tmp_path / 'summary.md').read_text()
     assert (tmp_path / 'summary.png').stat().st_size > 1000
 
-    split = make_split.main([str(cifar_root), '--num-labeled', '20', '--out', str(tmp_path / 's.txt')])
+    split = make_split.run([str(cifar_root), '--num-labeled', '20', '--out', str(tmp_path / 's.txt')])
     linear = tmp_path / 'linear.py'  # linear classification on the frozen teacher, 20 labels
     linear.write_text(
         f"_base_ = {str(ROOT / 'configs/benchmarks/linear_resnet18_1xb256-coslr-100e_cifar10-10pct.py')!r}\n"
         f"model = dict(backbone=dict(stem_channels=16, base_channels=16, init_cfg=dict("
-        f"checkpoint={str(ckpt)!r}, prefix='teacher.module.0.')), head=dict(in_channels=128))\n"
+        f"checkpoint={str(ckpt)!r}, prefix='teacher.module.backbone.')), head=dict(in_channels=128))\n"
         f"train_dataloader = dict(batch_size=10, num_workers=0, persistent_workers=False, dataset=dict("
         f"split_file={split!r}, dataset=dict(data_root={str(cifar_root)!r})))\n"
         f"val_dataloader = dict(batch_size=40, num_workers=0, dataset=dict(data_root={str(cifar_root)!r}))\n"
         "test_dataloader = val_dataloader\ntrain_cfg = dict(max_epochs=1, val_interval=1)\n")
-    lin = train.main([str(linear), '--work-dir', str(tmp_path / 'linear')])
+    lin = train.run([str(linear), '--work-dir', str(tmp_path / 'linear')])
     assert lin.iter == 2 and len(lin.train_dataloader.dataset) == 20
-    frozen = moco_runner.model.teacher.module[0].state_dict()
+    frozen = moco_runner.model.teacher.module.backbone.state_dict()
     assert all(torch.equal(v, frozen[k]) for k, v in lin.model.backbone.state_dict().items())
     fm = tmp_path / 'fm.py'
     fm.write_text(
         f"_base_ = {str(ROOT / 'configs/fixmatch/fixmatch_resnet18_1xb64-mu7-coslr-100k_cifar10-4000_bn-eman.py')!r}\n"
         f"model = dict(backbone=dict(stem_channels=16, base_channels=16, init_cfg=dict(type='Pretrained',"
-        f" checkpoint={str(ckpt)!r}, prefix='teacher.module.0.')), head=dict(in_channels=128))\n"
+        f" checkpoint={str(ckpt)!r}, prefix='teacher.module.backbone.')), head=dict(in_channels=128))\n"
         "train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict("
         f"mu=2, split_file={split!r}, dataset=dict(data_root={str(cifar_root)!r})))\n"
         f"val_dataloader = dict(batch_size=40, num_workers=0, dataset=dict(data_root={str(cifar_root)!r}))\n"
         "test_dataloader = val_dataloader\n"
         "train_cfg = dict(max_iters=0, val_interval=100)\n")
-    runner = train.main([str(fm), '--work-dir', str(tmp_path / 'fm')])
-    teacher_backbone = moco_runner.model.teacher.module[0].state_dict()
+    runner = train.run([str(fm), '--work-dir', str(tmp_path / 'fm')])
+    teacher_backbone = moco_runner.model.teacher.module.backbone.state_dict()
     for name, value in runner.model.backbone.state_dict().items():
         assert torch.equal(value, teacher_backbone[name]), name  # loaded, not re-initialised
-    for name, value in runner.model.teacher.module[0].state_dict().items():
+    for name, value in runner.model.teacher.module.backbone.state_dict().items():
         assert torch.equal(value, teacher_backbone[name]), name  # the teacher starts as a copy
     runner.save_checkpoint(str(tmp_path / 'fm'), 'init.pth')
-    metrics = test_tool.main([str(fm), str(tmp_path / 'fm' / 'init.pth'), '--work-dir', str(tmp_path / 't')])
+    metrics = test_tool.run([str(fm), str(tmp_path / 'fm' / 'init.pth'), '--work-dir', str(tmp_path / 't')])
     assert set(metrics) >= {'student/top1', 'student/top5', 'teacher/top1', 'teacher/top5'}

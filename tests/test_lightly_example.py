@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from emanplug.core import EMAN, EMATeacher
+from emanplug.core import EMAN, EMATeacher, build_scheme
+from emanplug.core.schemes import SCHEMES
 
 SCRIPT = Path(__file__).resolve().parents[1] / 'examples' / 'lightly_moco_eman.py'
 ARGS = ['--steps', '3', '--batch-size', '16', '--queue', '32', '--warmup-epochs', '1',
@@ -55,7 +56,7 @@ def run(scheme, monkeypatch):
     return out, calls
 
 
-@pytest.mark.parametrize('scheme', ['bn-eman', 'bn-bn'])
+@pytest.mark.parametrize('scheme', ['bn-eman', 'bn-bn'])  # eq. (9) / the teacher's own statistics
 def test_moco_steps(scheme, monkeypatch):
     out, calls = run(scheme, monkeypatch)
     teacher, student, losses = out['teacher'], out['student'], out['losses']
@@ -93,6 +94,17 @@ def test_moco_steps(scheme, monkeypatch):
     else:
         # BN/BN: the teacher keeps its own batch statistics; the update leaves them alone
         assert torch.equal(teacher_mean, last['teacher_mean'])
+
+
+@pytest.mark.parametrize('name', sorted(SCHEMES))
+def test_every_registered_scheme_runs_a_step(name):
+    """--scheme takes every registered scheme (by its config token): one step, a finite loss,
+    one teacher update."""
+    token = build_scheme(name).token
+    out = load_example().main(['--scheme', token, '--steps', '1', '--batch-size', '8', '--queue', '16',
+                               '--input-size', '16', '--warmup-epochs', '1', '--device', 'cpu'])
+    assert len(out['losses']) == 1 and math.isfinite(out['losses'][0])
+    assert out['teacher'].scheme.token == token and out['teacher'].updates_this_process == 1
 
 
 def test_shufflebn_on_imagefolder(tmp_path):

@@ -1,21 +1,32 @@
-"""tools/quickstart.py end to end, shortened to one epoch per run."""
+"""tools/quickstart.py (emanplug-quickstart) end to end, shortened to two epochs per run: a
+short console, the full MMEngine log in the work dir, the table, the plot and the numbers."""
 import json
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'tools'))
+from emanplug.cli import quickstart
 
 
-def test_quickstart_writes_table_plot_and_numbers(tmp_path):
-    import quickstart
-    results = quickstart.main(['--schemes', 'bn-bn', 'bn-eman', '--work-dir', str(tmp_path),
-                               '--cfg-options', 'train_cfg.max_epochs=1'])
+def test_quickstart_writes_table_plot_and_numbers(tmp_path, capsys):
+    results = quickstart.run(['--schemes', 'bn-bn', 'bn-eman', '--work-dir', str(tmp_path),
+                              '--cfg-options', 'train_cfg.max_epochs=2'])
     assert [r['scheme'] for r in results] == ['bn-bn', 'bn-eman']
     for r in results:
-        assert r['knn'][0]['epoch'] == 0 and r['knn'][-1]['epoch'] == 1  # floor, then trained
-        assert 0 < r['knn'][-1]['knn/student_top1'] <= 1 and len(r['losses']) == 19
+        assert [epoch for epoch, _ in r['metric']] == [0, 2]  # floor, then trained
+        assert [epoch for epoch, _ in r['teacher_metric']] == [0, 2]
+        assert 0 < r['final'] <= 100 and r['floor'] == r['metric'][0][1] and r['iters'] == 38
     table = (tmp_path / 'quickstart_table.md').read_text()
     assert '| bn-bn |' in table and '| bn-eman |' in table
     assert (tmp_path / 'quickstart_curves.png').stat().st_size > 10000
-    assert json.loads((tmp_path / 'quickstart_results.json').read_text())[1]['scheme'] == 'bn-eman'
+    numbers = json.loads((tmp_path / 'quickstart_results.json').read_text())
+    assert numbers[1]['scheme'] == 'bn-eman' and numbers[1]['teacher_metric'][-1][0] == 2
+    # the console: a header and one line per epoch per run, then the table and the paths
+    out = capsys.readouterr()
+    lines = (out.out + out.err).splitlines()
+    assert len(lines) < 60, '\n'.join(lines)
+    for scheme in ('bn-bn', 'bn-eman'):
+        epochs = [line for line in lines if line.startswith(f'[{scheme}] epoch')]
+        assert len(epochs) == 2 and 'loss' in epochs[0] and 'kNN' in epochs[1]
+        assert any(line.startswith(f'[{scheme}] untrained  kNN student') for line in lines)
+        # MMEngine's log went to the work dir instead
+        assert 'Epoch(train)' in (tmp_path / scheme / 'console.log').read_text()
+    assert table.splitlines()[0] in lines and f'curves: {tmp_path / "quickstart_curves.png"}' in lines
+    assert not any('Epoch(train)' in line or line.startswith('Config') for line in lines)

@@ -1,21 +1,19 @@
 """tools/run_table.py: a table of (config x seed) runs that skips finished runs, resumes
 interrupted ones and writes the summary after every run."""
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'tools'))
 CONFIG = str(ROOT / 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py')
 ONE_EPOCH = ['--cfg-options', 'train_cfg.max_epochs=1']
 
 
 def test_table_runs_skips_finished_and_summarises(tmp_path, capsys):
-    import run_table
+    from emanplug.cli import run_table
     work, out = tmp_path / 'table', tmp_path / 'docs' / 'table'
-    results = run_table.main([CONFIG, '--seeds', '0', '1', '--work-dir', str(work),
+    results = run_table.run([CONFIG, '--seeds', '0', '1', '--work-dir', str(work),
                               '--out', str(out), '--records', str(tmp_path / 'runs'), *ONE_EPOCH])
     assert [(r['seed'], r['scheme'], r['method']) for r in results] == [(0, 'bn-eman', 'MoCo'),
                                                                           (1, 'bn-eman', 'MoCo')]
@@ -31,13 +29,13 @@ def test_table_runs_skips_finished_and_summarises(tmp_path, capsys):
     assert json.loads((tmp_path / 'runs' / records[0]).read_text())['minutes'] == results[0]['minutes']
     capsys.readouterr()
     # a second call trains nothing: every run is finished
-    again = run_table.main([CONFIG, '--seeds', '0', '1', '--work-dir', str(work), '--out', str(out),
+    again = run_table.run([CONFIG, '--seeds', '0', '1', '--work-dir', str(work), '--out', str(out),
                             *ONE_EPOCH])
     assert again == results and '[run]' not in capsys.readouterr().out
 
 
 def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
-    import run_table
+    from emanplug.cli import run_table
     directory = tmp_path / 'cfg' / 'seed0'
     directory.mkdir(parents=True)
     cmd = run_table.train_command(CONFIG, 0, str(directory), 1, [])
@@ -49,12 +47,12 @@ def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
 
 
 def test_bad_config_and_procs_suffix(tmp_path):
-    import run_table
+    from emanplug.cli import run_table
     from emanplug.errors import ConfigError
     assert run_table.parse_item('a/b.py:2', 1) == ('a/b.py', 2)
     assert run_table.parse_item('a/b.py', 3) == ('a/b.py', 3)
     with pytest.raises(ConfigError, match="config 'missing.py' does not exist"):
-        run_table.main(['missing.py', '--work-dir', str(tmp_path)])
+        run_table.run(['missing.py', '--work-dir', str(tmp_path)])
 
 
 def test_validation_points_sit_at_their_training_iteration(tmp_path):
@@ -128,16 +126,16 @@ def test_records_rebuild_the_table_after_the_work_dirs_are_gone(tmp_path):
     runs add to it, and a rerun of a recorded run replaces its record."""
     import shutil
 
-    import summarize_runs
+    from emanplug.cli import summarize
     records, out = tmp_path / 'records', str(tmp_path / 'table')
     cfg = tmp_path / 'work' / 'mocov2_cfg_bn-eman'
     _fake_run(cfg / 'seed0', 0, [0.33, 0.35])
-    first = summarize_runs.main([str(cfg / 'seed0'), '--records', str(records), '--out', out])
+    first = summarize.run([str(cfg / 'seed0'), '--records', str(records), '--out', out])
     assert [p.name for p in records.iterdir()] == ['mocov2_cfg_bn-eman_seed0.json']
     table_before = (tmp_path / 'table.md').read_text()
     shutil.rmtree(tmp_path / 'work')
     # the records alone give the same table and curves
-    alone = summarize_runs.main(['--records', str(records), '--out', out])
+    alone = summarize.run(['--records', str(records), '--out', out])
     assert (tmp_path / 'table.md').read_text() == table_before
     def rounded(run):
         return [round(run['final'], 4), round(run['floor'], 4), run['loss'],
@@ -145,23 +143,23 @@ def test_records_rebuild_the_table_after_the_work_dirs_are_gone(tmp_path):
     assert [rounded(r) for r in alone] == [rounded(first[0])]
     # a new machine runs seed 1: the table holds both seeds
     _fake_run(cfg / 'seed1', 1, [0.31, 0.33])
-    both = summarize_runs.main([str(cfg / 'seed1'), '--records', str(records), '--out', out])
+    both = summarize.run([str(cfg / 'seed1'), '--records', str(records), '--out', out])
     assert sorted(r['seed'] for r in both) == [0, 1]
     assert '| bn-eman | 34.00 ± 1.41 (2) |' in (tmp_path / 'table.md').read_text()
     # rerunning seed 0 (its work dir is back) replaces its record rather than adding a third run
     _fake_run(cfg / 'seed0', 0, [0.33, 0.37])
-    rerun = summarize_runs.main([str(cfg / 'seed0'), '--records', str(records), '--out', out])
+    rerun = summarize.run([str(cfg / 'seed0'), '--records', str(records), '--out', out])
     assert sorted((r['seed'], round(r['final'], 6)) for r in rerun) == [(0, 37.0), (1, 33.0)]
 
 
 def test_a_bad_record_is_named(tmp_path):
-    import summarize_runs
+    from emanplug.cli import summarize
     from emanplug.errors import ConfigError
     (tmp_path / 'broken.json').write_text('{"name": "broken", "final": 1.0}')
     with pytest.raises(ConfigError, match=r'run record .*broken\.json lacks method, scheme'):
-        summarize_runs.main(['--records', str(tmp_path), '--out', str(tmp_path / 't')])
+        summarize.run(['--records', str(tmp_path), '--out', str(tmp_path / 't')])
     (tmp_path / 'broken.json').write_text('not json')
     with pytest.raises(ConfigError, match=r'run record .*broken\.json is not readable JSON'):
-        summarize_runs.main(['--records', str(tmp_path), '--out', str(tmp_path / 't')])
+        summarize.run(['--records', str(tmp_path), '--out', str(tmp_path / 't')])
     with pytest.raises(ConfigError, match='no finished runs under nothing given'):
-        summarize_runs.main(['--out', str(tmp_path / 't')])
+        summarize.run(['--out', str(tmp_path / 't')])

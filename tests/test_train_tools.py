@@ -8,11 +8,10 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
+from emanplug.cli import train
 from emanplug.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'tools'))
-import train  # noqa: E402  (tools/train.py)
 
 
 class Interrupted(Exception):
@@ -56,15 +55,15 @@ def test_resume_reaches_the_same_state_as_an_uninterrupted_run(base, cifar_root,
            "query=dict(data_prefix='test', pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]))")
     full_cfg = write_config(tmp_path / 'a', base, cifar_root, hooks=f"dict(type='EMANHook'), {knn}") \
         if (tmp_path / 'a').mkdir() is None else None
-    full = train.main([full_cfg, '--work-dir', str(tmp_path / 'full')])
+    full = train.run([full_cfg, '--work-dir', str(tmp_path / 'full')])
 
     (tmp_path / 'b').mkdir()
     cut_cfg = write_config(tmp_path / 'b', base, cifar_root,
                            hooks=f"dict(type='EMANHook'), {knn}, dict(type='InterruptAfterEpoch', n=1)")
     with pytest.raises(Interrupted):
-        train.main([cut_cfg, '--work-dir', str(tmp_path / 'cut')])
+        train.run([cut_cfg, '--work-dir', str(tmp_path / 'cut')])
     assert (tmp_path / 'cut' / 'epoch_1.pth').exists()
-    resumed = train.main([full_cfg, '--work-dir', str(tmp_path / 'cut'), '--resume'])
+    resumed = train.run([full_cfg, '--work-dir', str(tmp_path / 'cut'), '--resume'])
 
     assert resumed.iter == full.iter and resumed.epoch == full.epoch == 3
     a, b = full.model.state_dict(), resumed.model.state_dict()
@@ -86,7 +85,7 @@ def test_mmpretrain_configs_train_with_eman_after_the_recipe_lines(recipe, cifar
         " indices=8, pipeline={{_base_.train_pipeline}}))\n"
         "model = dict(backbone=dict(depth=18), neck=dict(in_channels=512, hid_channels=256))\n"
         "train_cfg = dict(max_epochs=1)\n")
-    runner = train.main([str(cfg), '--work-dir', str(tmp_path / 'w')])
+    runner = train.run([str(cfg), '--work-dir', str(tmp_path / 'w')])
     model = runner.model
     assert type(model).__name__ in ('EMAMoCo', 'EMABYOL')
     assert {type(m).__name__ for m in model.teacher.modules()} >= {'EMAN'}
@@ -111,7 +110,7 @@ MOCO = 'configs/mocov2/mocov2_resnet18_1xb256-coslr-200e_cifar10_bn-eman.py'
 def test_config_errors_stop_before_training(extra, message, cifar_root, tmp_path):
     cfg = write_config(tmp_path, MOCO, cifar_root, extra)
     with pytest.raises(ConfigError) as err:
-        train.main([cfg, '--work-dir', str(tmp_path / 'w')])
+        train.run([cfg, '--work-dir', str(tmp_path / 'w')])
     assert message in str(err.value) and '\n' not in str(err.value)
     assert not (tmp_path / 'w' / 'epoch_1.pth').exists()
 
@@ -120,7 +119,7 @@ def test_byol_without_the_hook_is_refused(cifar_root, tmp_path):
     cfg = write_config(tmp_path, 'configs/byol/byol_resnet18_1xb256-coslr-200e_cifar10_bn-eman.py',
                        cifar_root, hooks='')
     with pytest.raises(ConfigError, match="custom_hooks has no EMANHook; allowed: add custom_hooks="):
-        train.main([cfg, '--work-dir', str(tmp_path / 'w')])
+        train.run([cfg, '--work-dir', str(tmp_path / 'w')])
 
 
 def test_cli_prints_one_line(cifar_root, tmp_path):
@@ -134,3 +133,21 @@ def test_cli_prints_one_line(cifar_root, tmp_path):
     missing = subprocess.run([sys.executable, str(ROOT / 'tools' / 'train.py'), 'nope.py'],
                              capture_output=True, text=True, timeout=300)
     assert missing.stderr.strip().splitlines()[-1] == "error: config file 'nope.py' does not exist"
+
+
+def test_a_scheme_set_on_the_command_line_gets_its_own_work_dir(capsys):
+    """--cfg-options model.scheme=... without --work-dir: work_dirs/<config>_scheme-<token>,
+    not the config's own work dir (the checkpoints of two schemes would mix and resume)."""
+    config = 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py'
+    name = Path(config).stem
+
+    def work_dir(*argv):
+        train.run([str(ROOT / config), '--check-only', *argv])
+        return capsys.readouterr().out.strip().rsplit('(work dir ', 1)[1].rstrip(')')
+
+    assert work_dir() == f'work_dirs/{name}'
+    assert work_dir('--cfg-options', 'model.scheme=bn-eman0.9') == f'work_dirs/{name}_scheme-bn-eman0.9'
+    assert work_dir('--cfg-options', 'model.scheme=BN-BN') == f'work_dirs/{name}_scheme-bn-bn'
+    assert work_dir('--cfg-options', 'model.scheme=gn-gn', '--work-dir', 'w') == 'w'
+    with pytest.raises(ConfigError, match="model.scheme: scheme='bn-fancy' is unknown"):
+        train.run([str(ROOT / config), '--check-only', '--cfg-options', 'model.scheme=bn-fancy'])

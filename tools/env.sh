@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sourced by tools/quickstart.sh and tools/run_tests.sh: makes sure a Python 3.11
-# virtual environment with emanplug and its pinned dependencies exists, then
+# Sourced by tools/quickstart.sh and tools/run_tests.sh: makes sure a Python (>= 3.10; tested
+# with 3.11) virtual environment with emanplug and its pinned dependencies exists, then
 # activates it.  Installs only on the first run and after setup.cfg changes.
 # EMANPLUG_VENV=/path chooses another place for the environment (default: .venv).
 set -euo pipefail
@@ -8,6 +8,10 @@ EMANPLUG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${EMANPLUG_VENV:-$EMANPLUG_ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 if [ ! -x "$VENV/bin/python" ]; then
+  if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+    echo "error: emanplug needs Python >= 3.10 (tested with 3.11); $PYTHON is $("$PYTHON" -V 2>&1); set PYTHON=/path/to/python3.11" >&2
+    exit 1
+  fi
   echo "[emanplug] creating virtual environment $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
@@ -15,9 +19,8 @@ stamp="$VENV/.emanplug-installed"
 if [ ! -f "$stamp" ] || [ "$EMANPLUG_ROOT/setup.cfg" -nt "$stamp" ]; then
   echo "[emanplug] installing emanplug and its dependencies into $VENV (first run only)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e "$EMANPLUG_ROOT[test]"
+  "$VENV/bin/python" -m pip install -q -e "${EMANPLUG_ROOT}[test]"
   touch "$stamp"
 fi
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
-export PYTHONPATH="$EMANPLUG_ROOT${PYTHONPATH:+:$PYTHONPATH}"

@@ -1,63 +1,10 @@
-"""Summarise finished runs: a Markdown table shaped like the paper's Table 1 (rows = student /
-teacher scheme, columns = method, mean +- std over seeds) and PNG curves (Figure 3 style).
+"""Summarise finished runs: a Markdown table shaped like the paper's Table 1 and PNG curves.
 
     python tools/summarize_runs.py [WORK_DIR ...] [--records DIR] [--out docs/results/table]
 
-Each WORK_DIR is a run's work dir (tools/train.py --work-dir), or a folder of them.  With
-``--records DIR`` every run read from a work dir is also written to DIR as a small JSON
-record (commit it), and the records in DIR whose work dir is not given are summarised too:
-the table survives the work dirs, e.g. on a new machine ``--records DIR`` alone rebuilds it.
+The same as the console script ``emanplug-summarize``; the code is emanplug/cli/summarize.py.
 """
-import argparse
-import glob
-import json
-import os
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def main(argv=None):
-    from emanplug.errors import ConfigError
-    from emanplug.evaluation.results import load_records, load_run, plot, save_record, table
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('work_dirs', nargs='*')
-    parser.add_argument('--records', default=None,
-                        help='folder of run records to write and to read (see above)')
-    parser.add_argument('--out', default='work_dirs/summary')
-    args = parser.parse_args(argv)
-    runs = []
-    for top in args.work_dirs:
-        candidates = [top] + sorted(glob.glob(osp.join(top, '*')))
-        for d in candidates:
-            if osp.isdir(d) and glob.glob(osp.join(d, '*', 'vis_data', 'scalars.json')):
-                run = load_run(d)
-                if run is not None:
-                    runs.append(run)
-                    result = osp.join(d, 'result.json')  # tools/run_table.py's: the run time
-                    if osp.isfile(result):
-                        with open(result) as f:
-                            run['minutes'] = json.load(f).get('minutes')
-    if args.records:
-        for run in runs:
-            save_record(run, args.records)
-        given = {run['name'] for run in runs}
-        runs += [r for r in load_records(args.records) if r['name'] not in given]
-    if not runs:
-        where = ', '.join(args.work_dirs + ([args.records] if args.records else [])) or 'nothing given'
-        raise ConfigError(f'no finished runs under {where}; allowed: work dirs written by '
-                          'tools/train.py (with */vis_data/scalars.json), or --records DIR')
-    os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
-    md = table(runs)
-    with open(args.out + '.md', 'w') as f:
-        f.write(md + '\n')
-    plot(runs, args.out + '.png')
-    print(md)
-    print(f'\n{len(runs)} runs -> {args.out}.md, {args.out}.png')
-    return runs
-
+from _entry import run  # tools/_entry.py (this folder is on sys.path when a script in it runs)
 
 if __name__ == '__main__':
-    from emanplug.apis import run_cli
-    run_cli(main)
+    run('summarize')

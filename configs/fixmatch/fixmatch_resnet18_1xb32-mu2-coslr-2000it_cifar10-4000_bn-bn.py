@@ -1,3 +1,3 @@
 # CPU budget: FixMatch, student / teacher: bn-bn
-_base_ = '../_base_/fixmatch_resnet18_cifar10_cpu-budget-2000it.py'
+_base_ = './fixmatch_resnet18_1xb32-mu2-coslr-2000it_cifar10-4000.py'
 model = dict(scheme=dict(type='bn-bn'))

@@ -1,3 +1,3 @@
 # CPU budget: FixMatch, student / teacher: bn-eman
-_base_ = '../_base_/fixmatch_resnet18_cifar10_cpu-budget-4000it.py'
+_base_ = './fixmatch_resnet18_1xb32-mu2-coslr-4000it_cifar10-4000.py'
 model = dict(scheme=dict(type='bn-eman'))

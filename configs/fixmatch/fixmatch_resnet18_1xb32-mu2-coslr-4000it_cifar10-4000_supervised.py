@@ -1,4 +1,4 @@
 # CPU budget: supervised baseline, the same 4000 labeled images, batch and iterations
-_base_ = '../_base_/fixmatch_resnet18_cifar10_cpu-budget-4000it.py'
+_base_ = './fixmatch_resnet18_1xb32-mu2-coslr-4000it_cifar10-4000.py'
 model = dict(scheme=None, unsup_weight=0.0)
 custom_hooks = []  # no teacher, nothing for EMANHook to update

@@ -1,3 +1,3 @@
 # student / teacher: in-in; 4000 labels
-_base_ = '../_base_/fixmatch_resnet18_cifar10.py'
+_base_ = './fixmatch_resnet18_1xb64-mu7-coslr-100k_cifar10-4000.py'
 model = dict(scheme=dict(type='in-in'))

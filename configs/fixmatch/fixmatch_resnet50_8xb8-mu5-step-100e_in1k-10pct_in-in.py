@@ -1,3 +1,3 @@
 # student / teacher: in-in; 10% labels (Tables 1 and 8)
-_base_ = '../_base_/fixmatch_resnet50_in1k.py'
+_base_ = './fixmatch_resnet50_8xb8-mu5-step-100e_in1k-10pct.py'
 model = dict(scheme=dict(type='in-in'))

@@ -1,3 +1,3 @@
 # Table 6: FixMatch-EMAN, 1% labels, 1x schedule, from scratch
-_base_ = '../_base_/fixmatch_resnet50_in1k-1pct-50e.py'
+_base_ = './fixmatch_resnet50_8xb8-mu5-step-50e_in1k-1pct.py'
 model = dict(scheme=dict(type='bn-eman'))

@@ -1,3 +1,3 @@
 # Table 8: BN / teacher PN, alpha = 0.9
-_base_ = '../_base_/mocov2_resnet18_cifar10.py'
+_base_ = './mocov2_resnet18_1xb256-coslr-200e_cifar10.py'
 model = dict(scheme=dict(type='bn-teacherpn0.9'))

@@ -1,3 +1,3 @@
-_base_ = '../_base_/mocov2_resnet18_cifar10_cpu-budget.py'
+_base_ = './mocov2_resnet18_2xb32-coslr-16e_cifar10-10k.py'
 # Table 8: BN / EMAN, statistics momentum m = 0.9
 model = dict(scheme=dict(type='bn-eman0.9'))

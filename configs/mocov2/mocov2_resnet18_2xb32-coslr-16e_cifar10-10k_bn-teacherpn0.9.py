@@ -1,3 +1,3 @@
-_base_ = '../_base_/mocov2_resnet18_cifar10_cpu-budget.py'
+_base_ = './mocov2_resnet18_2xb32-coslr-16e_cifar10-10k.py'
 # Table 8: BN / teacher PN, alpha = 0.9
 model = dict(scheme=dict(type='bn-teacherpn0.9'))

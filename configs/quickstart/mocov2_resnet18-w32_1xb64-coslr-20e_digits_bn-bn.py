@@ -1,3 +1,3 @@
 # MoCo v2 on digits with a BN teacher (the key encoder normalises with its batch statistics).
-_base_ = '../_base_/mocov2_resnet18-w32_digits.py'
+_base_ = './mocov2_resnet18-w32_1xb64-coslr-20e_digits.py'
 model = dict(scheme='bn-bn')

@@ -7,9 +7,10 @@ column is the file name (optionally a second column with the class name, and a h
 is read too.  Lines starting with ``#`` are comments.
 """
 import csv
+import os
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def balanced_split(labels: Sequence[int], num_labeled: Union[int, float], seed: 
 
     Example:
         >>> balanced_split([0, 0, 1, 1, 1, 1], 2, seed=0)
-        [1, 4]
+        [0, 4]
     """
     labels = np.asarray(labels)
     classes = np.unique(labels)
@@ -48,6 +49,52 @@ def balanced_split(labels: Sequence[int], num_labeled: Union[int, float], seed: 
                               f'only {len(idx)}')
         chosen.extend(rng.permutation(idx)[:k].tolist())
     return sorted(chosen)
+
+
+def parse_amount(text: str) -> Tuple[Union[int, float], str]:
+    """``--num-labeled`` of ``emanplug-split``: ``(num_labeled, tag)`` for
+    :func:`balanced_split` and the split file's name.
+
+    Example:
+        >>> parse_amount('4000'), parse_amount('10%'), parse_amount('0.01')
+        ((4000, '4000'), (0.1, '10pct'), (0.01, '1pct'))
+    """
+    text = text.strip()
+    try:
+        if text.endswith('%'):
+            return float(text[:-1]) / 100, f'{text[:-1]}pct'
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f'--num-labeled={text!r} is not a number; allowed: a total (4000), a '
+                          'percentage (10%) or a fraction of each class (0.01)') from None
+    return (int(value), str(int(value))) if value >= 1 else (value, f'{value * 100:g}pct')
+
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
+
+
+def image_folder(root: str) -> Tuple[List[str], List[int], List[str]]:
+    """``(relative_paths, labels, classes)`` of an ImageFolder directory (one sub-folder per
+    class), sorted, as :func:`balanced_split` and :func:`write_split` take them.
+
+    Example:
+        >>> paths, labels, classes = image_folder('data/cifar10/train')  # doctest: +SKIP
+        >>> paths[0], labels[0], classes[:2]  # doctest: +SKIP
+        ('airplane/0001.jpg', 0, ['airplane', 'automobile'])
+    """
+    if not osp.isdir(root):
+        raise ConfigError(f'image folder {root!r} does not exist; allowed: DATA_ROOT/SUBSET with one '
+                          'folder per class')
+    classes = sorted(d for d in os.listdir(root) if osp.isdir(osp.join(root, d)))
+    paths, labels = [], []
+    for label, name in enumerate(classes):
+        for file in sorted(os.listdir(osp.join(root, name))):
+            if file.lower().endswith(IMAGE_EXTENSIONS):
+                paths.append(f'{name}/{file}')
+                labels.append(label)
+    if not paths:
+        raise ConfigError(f'image folder {root!r} holds no images in class folders')
+    return paths, labels, classes
 
 
 def write_split(path: str, names: Sequence[str]) -> None:

@@ -1,5 +1,9 @@
-"""Read the work dirs of finished runs and summarise them like the paper's Table 1 and
-Figure 3 (used by tools/summarize_runs.py).
+"""Read the work dirs of finished runs and summarise them: the one table and plot writer of
+emanplug (``emanplug-summarize``, ``emanplug-run-table``, ``emanplug-quickstart``).
+
+:func:`table` is shaped like the paper's Table 1 (rows = student / teacher scheme, columns =
+method, mean +- std over seeds), :func:`per_run_table` has one row per run, and
+:func:`plot` draws the curves of Figure 3 (training loss and accuracy per run).
 
 Work dirs hold checkpoints and are not committed.  A run's *record*, a small JSON file with
 what the table and the curves need, is: a table can be rebuilt and extended on a machine
@@ -11,13 +15,15 @@ import os.path as osp
 import re
 from collections import defaultdict
 from statistics import mean, stdev
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 METHODS = {'EMAMoCo': 'MoCo', 'EMABYOL': 'BYOL', 'FixMatch': 'FixMatch',
            'ImageClassifier': 'Supervised'}
 
 
 FLOOR = 'untrained (floor)'
+#: Rows of :func:`table` that are not schemes, in the order they come first.
+SPECIAL_ROWS = (FLOOR, 'supervised', 'default')
 
 
 def _latest(pattern: str) -> Optional[str]:
@@ -46,7 +52,7 @@ def load_run(work_dir: str) -> Optional[dict]:
         scheme = 'default'
     else:
         scheme = build_scheme(model.scheme).token
-    losses, metrics = {}, {}  # by step / epoch: a later start overrides what it repeats
+    losses, metrics, teacher = {}, {}, {}  # by step / epoch: a later start overrides what it repeats
     for scalars in logs:
         last_iter = 0  # validation rows carry the epoch as step (0 in iteration-based loops)
         with open(scalars) as f:
@@ -57,6 +63,8 @@ def load_run(work_dir: str) -> Optional[dict]:
                     last_iter = row['step']
                 if 'knn/student_top1' in row:
                     metrics[row.get('epoch', row['step'])] = 100 * row['knn/student_top1']
+                    if 'knn/teacher_top1' in row:
+                        teacher[row.get('epoch', row['step'])] = 100 * row['knn/teacher_top1']
                 else:  # the evaluated model ('top1'); logs of older runs name only the models
                     key = next((k for k in ('top1', 'teacher/top1', 'student/top1') if k in row), None)
                     if key is not None:
@@ -68,11 +76,12 @@ def load_run(work_dir: str) -> Optional[dict]:
     return dict(name=run_name(work_dir), work_dir=work_dir, method=method, scheme=scheme,
                 seed=cfg.get('randomness', {}).get('seed'), loss=loss, metric=metric,
                 final=metric[-1][1], floor=metric[0][1] if knn and metric[0][0] == 0 else None,
-                metric_name='kNN top-1' if knn else 'top-1')
+                metric_name='kNN top-1' if knn else 'top-1',
+                teacher_metric=sorted(teacher.items()))
 
 
 def run_name(work_dir: str) -> str:
-    """A run's name: ``<config>_seed<k>`` for tools/run_table.py's ``<config>/seed<k>`` layout,
+    """A run's name: ``<config>_seed<k>`` for emanplug-run-table's ``<config>/seed<k>`` layout,
     else the work dir's own name."""
     path = osp.normpath(osp.abspath(work_dir))
     leaf = osp.basename(path)
@@ -83,18 +92,28 @@ RECORD_KEYS = ('name', 'method', 'scheme', 'seed', 'metric_name', 'final', 'floo
 MAX_LOSS_POINTS = 400
 
 
-def save_record(run: dict, directory: str) -> str:
-    """Write ``run`` (from :func:`load_run`) to ``directory/<name>.json``; the loss curve is
-    thinned to at most ``MAX_LOSS_POINTS`` points.  Returns the file's path."""
+def to_record(run: dict, extra: Sequence[str] = ('minutes', 'source')) -> dict:
+    """The JSON-ready record of ``run`` (from :func:`load_run`): the ``RECORD_KEYS``, the
+    loss curve thinned to at most ``MAX_LOSS_POINTS`` points, numbers rounded to 4
+    decimals, and the keys ``extra`` where the run has them."""
     record = {k: run.get(k) for k in RECORD_KEYS}
     stride = max(1, -(-len(run['loss']) // MAX_LOSS_POINTS))
     record['loss'] = [[x, round(y, 4)] for x, y in run['loss'][::stride]]
     record['metric'] = [[x, round(y, 4)] for x, y in run['metric']]
     for key in ('final', 'floor'):  # accuracies in %: 4 decimals are more than measured
         record[key] = None if run[key] is None else round(run[key], 4)
-    for key in ('minutes', 'source'):
+    for key in extra:
         if run.get(key) is not None:
             record[key] = run[key]
+    if 'teacher_metric' in extra and run.get('teacher_metric') is not None:
+        record['teacher_metric'] = [[x, round(y, 4)] for x, y in run['teacher_metric']]
+    return record
+
+
+def save_record(run: dict, directory: str) -> str:
+    """Write ``run`` (from :func:`load_run`) to ``directory/<name>.json`` (:func:`to_record`).
+    Returns the file's path."""
+    record = to_record(run)
     os.makedirs(directory, exist_ok=True)
     path = osp.join(directory, record['name'] + '.json')
     with open(path, 'w') as f:
@@ -114,7 +133,7 @@ def load_records(directory: str) -> List[dict]:
             missing = [k for k in RECORD_KEYS if k not in run]
         except (OSError, ValueError) as e:
             raise ConfigError(f'run record {path} is not readable JSON ({e}); allowed: files '
-                              'written by tools/summarize_runs.py --records') from None
+                              'written by emanplug-summarize --records') from None
         if missing or not run['metric']:
             raise ConfigError(f'run record {path} lacks {", ".join(missing) or "metric points"}; '
                               f'allowed: JSON objects with the keys {", ".join(RECORD_KEYS)}')
@@ -122,6 +141,46 @@ def load_records(directory: str) -> List[dict]:
         run['loss'] = [tuple(p) for p in run['loss']]
         runs.append(run)
     return runs
+
+
+def row_order(row: str) -> Tuple[int, str]:
+    """Sort key of a :func:`table` row: the ``SPECIAL_ROWS`` first, then the schemes in the
+    order they are registered (:data:`emanplug.core.schemes.SCHEMES`: bn, syncbn, shufflebn,
+    gn, in, eman, ...), a scheme's variants (``bn-eman0.9``) after its default token, and
+    anything else last, by name."""
+    from ..core.schemes import SCHEMES, build_scheme
+    from ..errors import ConfigError
+    if row in SPECIAL_ROWS:
+        return SPECIAL_ROWS.index(row), row
+    try:
+        name = build_scheme(row).name
+    except ConfigError:
+        return len(SPECIAL_ROWS) + len(SCHEMES), row
+    return len(SPECIAL_ROWS) + list(SCHEMES).index(name), row
+
+
+def _cell(value: Optional[float]) -> str:
+    return '-' if value is None else f'{value:.2f}'
+
+
+def per_run_table(runs: List[dict]) -> str:
+    """Markdown table, one row per run: the untrained network's and the final accuracy (%,
+    the run's ``metric_name``: the student's kNN top-1 for MoCo / BYOL), the teacher's final
+    kNN top-1 where it was logged, the gain over the untrained network, the final loss (mean
+    of the last tenth of the logged losses) and the minutes, where known."""
+    lines = ['| method | student-teacher | seed | untrained | final | teacher | gain | final loss | '
+             'minutes |', '|---|---|---|---|---|---|---|---|---|']
+    for r in sorted(runs, key=lambda r: (r['method'], row_order(r['scheme']), str(r['seed']))):
+        teacher = r.get('teacher_metric') or []
+        tail = [y for _, y in r['loss'][-max(1, len(r['loss']) // 10):]]
+        gain = None if r.get('floor') is None else r['final'] - r['floor']
+        lines.append(
+            f"| {r['method']} | {r['scheme']} | {r['seed']} | {_cell(r.get('floor'))} | "
+            f"{_cell(r['final'])} | {_cell(teacher[-1][1] if teacher else None)} | "
+            f"{'-' if gain is None else f'{gain:+.2f}'} | "
+            f"{f'{sum(tail) / len(tail):.3f}' if tail else '-'} | "
+            f"{'-' if r.get('minutes') is None else format(r['minutes'], '.1f')} |")
+    return '\n'.join(lines)
 
 
 def table(runs: List[dict]) -> str:
@@ -140,8 +199,7 @@ def table(runs: List[dict]) -> str:
         if r.get('floor') is not None:
             cells[(FLOOR, r['method'])].append(r['floor'])
     methods = sorted({m for _, m in cells})
-    order = [FLOOR, 'supervised', 'default', 'bn-bn', 'syncbn-syncbn', 'bn-shufflebn', 'gn-gn', 'in-in', 'bn-eman']
-    schemes = sorted({s for s, _ in cells}, key=lambda s: (order.index(s) if s in order else len(order), s))
+    schemes = sorted({s for s, _ in cells}, key=row_order)
     lines = ['| student-teacher | ' + ' | '.join(methods) + ' |', '|---|' + '---|' * len(methods)]
     for s in schemes:
         row = []
@@ -157,8 +215,9 @@ def table(runs: List[dict]) -> str:
     return '\n'.join(lines)
 
 
-def plot(runs: List[dict], path: str) -> None:
-    """One row of panels per method: training loss and accuracy curve, one line per run."""
+def plot(runs: List[dict], path: str, teacher: bool = False) -> None:
+    """One row of panels per method: training loss and accuracy curve, one line per run;
+    with ``teacher=True`` also the teacher's kNN curve of each run (dashed, same colour)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -171,6 +230,9 @@ def plot(runs: List[dict], path: str) -> None:
             if r['loss']:
                 ax_loss.plot(*zip(*r['loss']), label=label, alpha=0.8, color=f'C{i % 10}')
             ax_acc.plot(*zip(*r['metric']), marker='o', label=label, color=f'C{i % 10}')
+            if teacher and r.get('teacher_metric'):
+                ax_acc.plot(*zip(*r['teacher_metric']), marker='x', linestyle='--',
+                            label=f'{label} teacher', color=f'C{i % 10}')
         if not any(r['loss'] for r in mine):
             ax_loss.text(0.5, 0.5, 'no loss curve recorded', ha='center', va='center',
                          transform=ax_loss.transAxes)

@@ -1,8 +1,10 @@
 # Linear classification on the frozen backbone of a self-supervised run (EMAN paper, Sec. 5.2),
 # CIFAR-10, labels from a split file (1 % / 10 %) or all of them.  Set the checkpoint:
 #   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/<run>/epoch_200.pth
-# prefix 'backbone.' = the student of a MoCo/BYOL/FixMatch run, 'teacher.module.0.' = its teacher.
-_base_ = ['./default_runtime.py']
+# prefix 'backbone.' = the student of a MoCo/BYOL/FixMatch run, 'teacher.module.backbone.' = its teacher.
+# Main config of the linear_* / finetune_* rows beside it (they set the label split);
+# on its own it trains the linear classifier on 100 % of the labels.
+_base_ = ['../_base_/default_runtime.py']
 data_root = 'data/cifar10/'
 split_file = None  # None: 100 % of the labels
 model = dict(

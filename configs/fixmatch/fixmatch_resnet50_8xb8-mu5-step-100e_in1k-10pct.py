@@ -2,9 +2,11 @@
 # settings: SGD lr 0.03, threshold 0.7, lambda_u 1,
 # 5 warm-up epochs,
 # lr divided by 10 at 60% and 80% of training.  Epoch = one pass over the unlabeled images.
+# Main config of its family (rows: fixmatch_resnet50_8xb8-mu5-step-100e_in1k-10pct_{scheme}.py, which change only the scheme);
+# on its own it trains with the family's default scheme, BN / EMAN.
 _base_ = [
-    './datasets/imagenet_semisup.py',
-    './default_runtime.py',
+    '../_base_/datasets/imagenet_semisup.py',
+    '../_base_/default_runtime.py',
 ]
 model = dict(
     type='FixMatch',

@@ -9,11 +9,13 @@
 # little at this budget (BN/BN kNN 29.6 after 4 epochs, 31.5 after 16, untrained 28.1, seed 0);
 # with the predictor at 10x (cf. SimSiam's undecayed predictor rate), 32.5 after 4 epochs and
 # 33.6 after 16 (4x the learning rate everywhere: 28.0 after 4).
+# Main config of its family (rows: byol_resnet18_2xb32-coslr-16e_cifar10-10k_{scheme}.py, which change only the scheme);
+# on its own it trains with the family's default scheme, BN / EMAN.
 _base_ = [
-    './datasets/cifar10_ssl_cpu-budget.py',
-    './schedules/sgd_coslr-16e_cpu-budget.py',
-    './default_runtime.py',
-    './models/byol_resnet18_cifar.py',
+    '../_base_/datasets/cifar10_ssl_cpu-budget.py',
+    '../_base_/schedules/sgd_coslr-16e_cpu-budget.py',
+    '../_base_/default_runtime.py',
+    '../_base_/models/byol_resnet18_cifar.py',
 ]
 model = dict(data_preprocessor={{_base_.data_preprocessor}},
              backbone=dict(_delete_=True, type='ResNet', depth=18, norm_cfg=dict(type='BN'),

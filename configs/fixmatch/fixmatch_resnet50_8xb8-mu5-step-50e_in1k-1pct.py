@@ -1,6 +1,8 @@
 # FixMatch on ImageNet with 1% labels, 50 epochs (1x schedule of Table 6):
 # lr divided by 10 at 60% and 80% of training.
-_base_ = './fixmatch_resnet50_in1k.py'
+# Main config of its family (rows: fixmatch_resnet50_8xb8-mu5-step-50e_in1k-1pct_{scheme}.py, which change only the scheme);
+# on its own it trains with the family's default scheme, BN / EMAN.
+_base_ = './fixmatch_resnet50_8xb8-mu5-step-100e_in1k-10pct.py'
 max_epochs = 50
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),

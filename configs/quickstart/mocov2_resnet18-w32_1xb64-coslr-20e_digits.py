@@ -1,9 +1,11 @@
 # The quickstart experiment: MoCo v2 on scikit-learn's digits, a half-width CIFAR
 # ResNet-18 at 16 px, sized to train in ~2.5 minutes on 2 CPU cores (19 iters/epoch).
+# Main config of its family (rows: mocov2_resnet18-w32_1xb64-coslr-20e_digits_{scheme}.py, which change only the scheme);
+# on its own it trains with the family's default scheme, BN / EMAN.
 _base_ = [
-    './datasets/digits_ssl.py',
-    './schedules/sgd_coslr_warmup.py',
-    './default_runtime.py',
+    '../_base_/datasets/digits_ssl.py',
+    '../_base_/schedules/sgd_coslr_warmup.py',
+    '../_base_/default_runtime.py',
 ]
 model = dict(
     type='EMAMoCo',

@@ -1,10 +1,12 @@
 # BYOL, CIFAR ResNet-18, CIFAR-10 (ImageFolder layout), 1 GPU x 256, 200 epochs:
 # SGD lr 0.06, cosine, 5 warm-up epochs, m_0 0.99 -> 1 (cosine), kNN monitor every 10 epochs.
+# Main config of its family (rows: byol_resnet18_1xb256-coslr-200e_cifar10_{scheme}.py, which change only the scheme);
+# on its own it trains with the family's default scheme, BN / EMAN.
 _base_ = [
-    './datasets/cifar10_ssl.py',
-    './schedules/sgd_coslr_warmup.py',
-    './default_runtime.py',
-    './models/byol_resnet18_cifar.py',
+    '../_base_/datasets/cifar10_ssl.py',
+    '../_base_/schedules/sgd_coslr_warmup.py',
+    '../_base_/default_runtime.py',
+    '../_base_/models/byol_resnet18_cifar.py',
 ]
 model = dict(data_preprocessor={{_base_.data_preprocessor}})
 optim_wrapper = dict(optimizer=dict(lr=0.06, weight_decay=5e-4))

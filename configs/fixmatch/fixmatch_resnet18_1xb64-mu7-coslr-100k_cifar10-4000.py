@@ -1,8 +1,10 @@
 # FixMatch, CIFAR ResNet-18, CIFAR-10 with 4000 labels, labeled batch 64, mu 7 (448 unlabeled),
 # threshold 0.95, lambda_u 1, SGD lr 0.03 (Nesterov, wd 5e-4), cosine, 1 GPU.
+# Main config of its family (rows: fixmatch_resnet18_1xb64-mu7-coslr-100k_cifar10-{4000,250}_{scheme}.py, which change only the scheme);
+# on its own it trains with the family's default scheme, BN / EMAN.
 _base_ = [
-    './datasets/cifar10_semisup.py',
-    './default_runtime.py',
+    '../_base_/datasets/cifar10_semisup.py',
+    '../_base_/default_runtime.py',
 ]
 model = dict(
     type='FixMatch',

@@ -1,12 +1,11 @@
-"""What ``tools/train.py`` and ``tools/test.py`` do around MMEngine's Runner: check the
-config before anything is built, pick the distributed backend for the machine, and
-apply command-line options."""
+"""What the entry points (:mod:`emanplug.cli.train`, :mod:`emanplug.cli.test`) do around
+MMEngine's Runner: check the config before anything is built, pick the distributed backend
+for the machine, and apply command-line options."""
 import contextlib
 import os
 import os.path as osp
 import subprocess
-import sys
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 import torch
 import torch.distributed as dist
@@ -52,15 +51,6 @@ def _check_dataset_paths(cfg: Config) -> None:
                               'ImageFolder layout)')
 
 
-def run_cli(main: Callable[[], object]) -> None:
-    """Run a command-line entry point: a user error (ConfigError, a missing file) exits with
-    one line ``error: ...`` instead of a traceback; anything else propagates."""
-    try:
-        main()
-    except (ConfigError, FileNotFoundError) as err:
-        sys.exit(f'error: {err}')
-
-
 def load_config(path: str, options: Optional[dict] = None) -> Config:
     """``Config.fromfile`` + ``--cfg-options``; a broken file or option is a one-line ConfigError."""
     if not osp.isfile(path):
@@ -97,14 +87,36 @@ def check_config(cfg: Config) -> None:
     _check_dataset_paths(cfg)
 
 
+def default_work_dir(cfg: Config, config_path: Optional[str] = None,
+                     options: Optional[dict] = None) -> str:
+    """``work_dirs/<config name>``; ``work_dirs/<config name>_scheme-<token>`` when the
+    command line changed the scheme (``--cfg-options model.scheme=...``), so that two
+    schemes of one config never share checkpoints.
+
+    Example:
+        >>> cfg = Config(dict(model=dict(type='EMAMoCo', scheme='bn-eman0.9')))
+        >>> default_work_dir(cfg, 'configs/mocov2/a_bn-eman.py', {'model.scheme': 'bn-eman0.9'})
+        'work_dirs/a_bn-eman_scheme-bn-eman0.9'
+    """
+    name = osp.splitext(osp.basename(config_path or 'run'))[0]
+    if any(key == 'model.scheme' or key.startswith('model.scheme.') for key in options or {}):
+        try:
+            name += '_scheme-' + build_scheme((cfg.get('model') or {}).get('scheme')).token
+        except ConfigError as err:
+            raise ConfigError(f'model.scheme: {err}') from None
+    return osp.join('work_dirs', name)
+
+
 def prepare_config(cfg: Config, work_dir: Optional[str] = None, resume: Optional[str] = None,
-                   amp: bool = False, config_path: Optional[str] = None) -> Config:
-    """Apply the command-line options of tools/train.py and the stack fixes to ``cfg``."""
+                   amp: bool = False, config_path: Optional[str] = None,
+                   options: Optional[dict] = None) -> Config:
+    """Apply the command-line options of ``emanplug-train`` and the stack fixes to ``cfg``
+    (``options``: the ``--cfg-options`` already merged into ``cfg``, which name the default
+    work dir, see :func:`default_work_dir`)."""
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
-        name = osp.splitext(osp.basename(config_path or 'run'))[0]
-        cfg.work_dir = osp.join('work_dirs', name)
+        cfg.work_dir = default_work_dir(cfg, config_path, options)
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:

@@ -3,7 +3,9 @@
 # threshold only in the last third (mask rate 0 until ~600, 0.16-0.30 after 1000) and the final
 # accuracies tie with supervised training; here the unlabeled loss acts for longer while the
 # 4000 labels alone start to overfit. ~40 minutes (EMAN teacher) on 2 cores.
-_base_ = './fixmatch_resnet18_cifar10_cpu-budget-2000it.py'
+# Main config of its family (rows: fixmatch_resnet18_1xb32-mu2-coslr-4000it_cifar10-4000_{scheme}.py, which change only the scheme);
+# on its own it trains with the family's default scheme, BN / EMAN.
+_base_ = './fixmatch_resnet18_1xb32-mu2-coslr-2000it_cifar10-4000.py'
 max_iters = 4000
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=100),

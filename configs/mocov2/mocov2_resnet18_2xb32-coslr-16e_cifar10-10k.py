@@ -3,11 +3,13 @@
 # CIFAR stem), 10,000 training images, 2 processes x batch 32 (SyncBN and ShuffleBN need
 # processes to differ from BN), 16 epochs = 2496 iterations (2 warm-up),
 # queue 4096, T 0.2, m 0.99, kNN (k=200) every 4 epochs; ~22 minutes on 2 CPU cores.
+# Main config of its family (rows: mocov2_resnet18_2xb32-coslr-16e_cifar10-10k_{scheme}.py, which change only the scheme);
+# on its own it trains with the family's default scheme, BN / EMAN.
 _base_ = [
-    './datasets/cifar10_ssl_cpu-budget.py',
-    './schedules/sgd_coslr-16e_cpu-budget.py',
-    './default_runtime.py',
-    './models/mocov2_resnet18_cifar.py',
+    '../_base_/datasets/cifar10_ssl_cpu-budget.py',
+    '../_base_/schedules/sgd_coslr-16e_cpu-budget.py',
+    '../_base_/default_runtime.py',
+    '../_base_/models/mocov2_resnet18_cifar.py',
 ]
 model = dict(data_preprocessor={{_base_.data_preprocessor}},
              backbone=dict(_delete_=True, type='ResNet', depth=18, norm_cfg=dict(type='BN'),

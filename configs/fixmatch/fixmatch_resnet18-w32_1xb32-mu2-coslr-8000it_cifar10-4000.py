@@ -6,7 +6,9 @@
 # (measured, seeds 0 / 1: supervised 64.66 / 64.36 in 18 min, EMAN teacher 65.87 / 66.71 in 29 min).
 # The schedule block is re-declared: a base file's values are fixed when it loads, so the
 # 2000-it base's scheduler cannot follow this file's max_iters.
-_base_ = './fixmatch_resnet18_cifar10_cpu-budget-2000it.py'
+# Main config of its family (rows: fixmatch_resnet18-w32_1xb32-mu2-coslr-8000it_cifar10-4000_{scheme}.py, which change only the scheme);
+# on its own it trains with the family's default scheme, BN / EMAN.
+_base_ = './fixmatch_resnet18_1xb32-mu2-coslr-2000it_cifar10-4000.py'
 model = dict(backbone=dict(stem_channels=32, base_channels=32), head=dict(in_channels=256))
 max_iters = 8000
 param_scheduler = [

@@ -1,0 +1,52 @@
+"""The command-line entry points of emanplug, one module per command.
+
+=======================  ============================  ==============================
+console script           script in a checkout          module
+=======================  ============================  ==============================
+``emanplug-train``       ``tools/train.py``            :mod:`emanplug.cli.train`
+``emanplug-test``        ``tools/test.py``             :mod:`emanplug.cli.test`
+``emanplug-export``      ``tools/export_backbone.py``  :mod:`emanplug.cli.export`
+``emanplug-split``       ``tools/make_split.py``       :mod:`emanplug.cli.split`
+``emanplug-quickstart``  ``tools/quickstart.py``       :mod:`emanplug.cli.quickstart`
+``emanplug-run-table``   ``tools/run_table.py``        :mod:`emanplug.cli.run_table`
+``emanplug-summarize``   ``tools/summarize_runs.py``   :mod:`emanplug.cli.summarize`
+=======================  ============================  ==============================
+
+Every command module has ``main(argv=None)``, the command itself (a user error ends it
+with one line ``error: ...`` and exit status 1), and ``run(argv=None)``, the same from
+Python: it returns what the command made (a Runner, metrics, a path, runs) and raises
+:class:`~emanplug.errors.ConfigError` instead of exiting.  ``python -m emanplug.cli.train``
+works too.  What the commands do around MMEngine's Runner lives in
+:mod:`emanplug.cli.runner`; the library code they call lives with the library
+(:mod:`emanplug.datasets.splits`, :mod:`emanplug.evaluation`, :mod:`emanplug.checkpoint`).
+
+Example:
+    >>> from emanplug.cli import train
+    >>> runner = train.run(['configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py',
+    ...                     '--cfg-options', 'train_cfg.max_epochs=1'])  # doctest: +SKIP
+"""
+import functools
+import os.path as osp
+import sys
+from typing import Callable, Optional, Sequence
+
+from ..errors import ConfigError
+
+#: The root of a source checkout (``pip install -e .``), where ``configs/`` and ``tools/`` are.
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def run_cli(run: Callable[[Optional[Sequence[str]]], object],
+            argv: Optional[Sequence[str]] = None) -> None:
+    """Call ``run(argv)`` as a command: a user error (:class:`ConfigError`, a missing file)
+    exits with one line ``error: ...`` (status 1) instead of a traceback; anything else
+    propagates.  Returns None, so that a console script exits with status 0."""
+    try:
+        run(argv)
+    except (ConfigError, FileNotFoundError) as err:
+        sys.exit(f'error: {err}')
+
+
+def command(run: Callable[[Optional[Sequence[str]]], object]) -> Callable[..., None]:
+    """The ``main`` of a command module (its console script): ``run`` through :func:`run_cli`."""
+    return functools.partial(run_cli, run)

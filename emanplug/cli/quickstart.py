@@ -1,0 +1,180 @@
+"""The quickstart: MoCo v2 with a BN teacher and with an EMAN teacher on a small real
+dataset that ships with scikit-learn (handwritten digits; no download), evaluated with a
+kNN classifier next to the untrained network; prints a table and writes a plot.
+
+    bash tools/quickstart.sh            # sets up the environment on first use, then runs this
+    emanplug-quickstart [--schemes bn-bn bn-eman] [--seed 0] [--work-dir DIR]
+    (in a checkout: python tools/quickstart.py ...)
+
+Each run is an ordinary config in configs/quickstart/ trained by MMEngine's Runner, exactly
+as ``emanplug-train CONFIG`` would; the kNN numbers come from its KNNEvalHook.  The console
+shows one line per epoch; MMEngine's full log of a run is in ``WORK_DIR/<scheme>/console.log``.
+"""
+import argparse
+import contextlib
+import glob
+import json
+import os
+import os.path as osp
+import sys
+import time
+from typing import List, Optional, Sequence, TextIO
+
+from mmengine.hooks import Hook
+from mmengine.logging import MMLogger
+
+from . import REPO_ROOT, command
+
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'quickstart')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog='emanplug-quickstart', description=__doc__.split('\n')[0])
+    parser.add_argument('--schemes', nargs='+', default=['bn-bn', 'bn-eman'],
+                        help='scheme tokens of the configs in configs/quickstart/')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--work-dir', default=osp.join('work_dirs', 'quickstart'))
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='passed to every run, e.g. train_cfg.max_epochs=2')
+    return parser.parse_args(argv)
+
+
+def scheme_configs() -> dict:
+    """``{scheme token: path}`` of the quickstart's rows, ``configs/quickstart/*_<scheme>.py``
+    (the main config beside them, ``{algorithm}_{backbone}_{schedule}_{dataset}.py``, names no
+    scheme)."""
+    rows = {}
+    for path in sorted(glob.glob(osp.join(CONFIG_DIR, '*.py'))):
+        parts = osp.basename(path)[:-3].split('_')
+        if len(parts) > 4:
+            rows[parts[-1]] = path
+    return rows
+
+
+def config_for(scheme: str) -> str:
+    """The quickstart config of a scheme token (``configs/quickstart/*_<scheme>.py``)."""
+    rows = scheme_configs()
+    if scheme not in rows:
+        from ..errors import ConfigError
+        available = sorted(rows)
+        raise ConfigError(f'--schemes {scheme}: no quickstart config in {CONFIG_DIR}; allowed: '
+                          f'{", ".join(available)}')
+    return rows[scheme]
+
+
+class EpochProgress(Hook):
+    """Writes one line per epoch to ``stream``: the mean training loss of the epoch, the kNN
+    top-1 of student and teacher where KNNEvalHook evaluated (its history), and the epoch's
+    seconds; before training, the untrained network's kNN.
+
+    Args:
+        name (str): the run's name, at the start of every line.
+        stream (file): where to write (the console, while MMEngine's log goes elsewhere).
+    """
+    priority = 'LOWEST'  # after KNNEvalHook (LOW) has evaluated
+
+    def __init__(self, name: str, stream: TextIO) -> None:
+        self.name, self.stream = name, stream
+        self.losses: List[float] = []
+        self.start = time.time()
+        self.knn_seen = 0
+
+    def _knn(self, runner) -> str:
+        history = [h for hook in runner.hooks if type(hook).__name__ == 'KNNEvalHook'
+                   for h in hook.history]
+        new, self.knn_seen = history[self.knn_seen:], len(history)
+        return ''.join(f"  kNN student {100 * h['knn/student_top1']:.1f}%" +
+                       (f" teacher {100 * h['knn/teacher_top1']:.1f}%" if 'knn/teacher_top1' in h else '')
+                       for h in new[-1:])
+
+    def _write(self, text: str) -> None:
+        self.stream.write(f'[{self.name}] {text}\n')
+        self.stream.flush()
+
+    def before_train(self, runner) -> None:
+        knn = self._knn(runner)
+        if knn:
+            self._write(f'untrained{knn}')
+
+    def before_train_epoch(self, runner) -> None:
+        self.losses, self.start = [], time.time()
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if 'train/loss' in runner.message_hub.log_scalars:  # this iteration's (RuntimeInfoHook)
+            self.losses.append(runner.message_hub.get_scalar('train/loss').current())
+
+    def after_train_epoch(self, runner) -> None:
+        loss = sum(self.losses) / max(len(self.losses), 1)
+        self._write(f'epoch {runner.epoch + 1:>2}/{runner.max_epochs}  loss {loss:.3f}'
+                    f'{self._knn(runner)}  {time.time() - self.start:.1f} s')
+
+
+def train_scheme(scheme: str, args: argparse.Namespace) -> dict:
+    """Train the quickstart config of ``scheme``; returns its run
+    (:func:`emanplug.evaluation.results.load_run`) with ``config`` and ``minutes``.  The
+    console gets a header and one line per epoch; MMEngine's log goes to
+    ``WORK_DIR/<scheme>/console.log``."""
+    from ..errors import ConfigError
+    from ..evaluation.results import load_run
+    from . import train
+    config = config_for(scheme)
+    work_dir = osp.join(args.work_dir, scheme)
+    os.makedirs(work_dir, exist_ok=True)
+    console = osp.join(work_dir, 'console.log')
+    print(f'=== MoCo v2, {scheme} teacher: {osp.relpath(config, REPO_ROOT)} (log: {console})',
+          flush=True)
+    start = time.time()
+    progress = EpochProgress(scheme, sys.stdout)
+    with open(console, 'a') as log:
+        # MMLogger's console handler takes the sys.stdout of the moment the Runner creates it
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            try:
+                runner = train.run([config, '--work-dir', work_dir, '--cfg-options',
+                                    f'randomness.seed={args.seed}', *args.cfg_options], hooks=[progress])
+            finally:
+                _detach(log)
+    run = load_run(work_dir)
+    if run is None:
+        raise ConfigError(f'{work_dir} holds no finished log; allowed: a config with a KNNEvalHook')
+    return dict(run, config=osp.relpath(config, REPO_ROOT),
+                minutes=round((time.time() - start) / 60, 2), iters=runner.iter)
+
+
+def _detach(stream: TextIO) -> None:
+    """Remove the handlers of MMEngine's loggers that write to ``stream`` (closed next): a
+    later message of such a logger (e.g. mmengine's 'current' one) must not write to a
+    closed file."""
+    for logger in list(MMLogger._instance_dict.values()):  # every MMLogger of the process
+        for handler in list(logger.handlers):
+            if getattr(handler, 'stream', None) is stream:
+                logger.removeHandler(handler)
+
+
+def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
+    """Train every scheme of the command line ``argv``, print the table, write the plot
+    (``quickstart_curves.png``), the table (``quickstart_table.md``) and the numbers
+    (``quickstart_results.json``) to the work dir; returns the runs."""
+    from ..registry import register_all_modules
+    register_all_modules()
+    from ..evaluation.results import per_run_table, plot, to_record
+    args = parse_args(argv)
+    os.makedirs(args.work_dir, exist_ok=True)
+    runs = [train_scheme(scheme, args) for scheme in args.schemes]
+    summary = per_run_table(runs)
+    png = osp.join(args.work_dir, 'quickstart_curves.png')
+    numbers = osp.join(args.work_dir, 'quickstart_results.json')
+    plot(runs, png, teacher=True)
+    with open(numbers, 'w') as f:
+        json.dump([to_record(r, extra=('config', 'minutes', 'teacher_metric')) for r in runs], f, indent=1)
+    with open(osp.join(args.work_dir, 'quickstart_table.md'), 'w') as f:
+        f.write(summary + '\n')
+    print('\n' + summary)
+    print(f'\ncurves: {png}\nnumbers: {numbers}')
+    return runs
+
+
+main = command(run)  # ``emanplug-quickstart``: run() with one-line errors
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,74 @@
+"""Summarise finished runs: a Markdown table shaped like the paper's Table 1 (rows = student /
+teacher scheme, columns = method, mean +- std over seeds) and PNG curves (Figure 3 style).
+
+    emanplug-summarize [WORK_DIR ...] [--records DIR] [--out docs/results/table]
+    (in a checkout: python tools/summarize_runs.py ...)
+
+Each WORK_DIR is a run's work dir (emanplug-train --work-dir), or a folder of them.  With
+``--records DIR`` every run read from a work dir is also written to DIR as a small JSON
+record (commit it), and the records in DIR whose work dir is not given are summarised too:
+the table survives the work dirs, e.g. on a new machine ``--records DIR`` alone rebuilds it.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+from typing import List, Optional, Sequence
+
+from . import command
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog='emanplug-summarize', description=__doc__.split('\n')[0])
+    parser.add_argument('work_dirs', nargs='*')
+    parser.add_argument('--records', default=None,
+                        help='folder of run records to write and to read (see above)')
+    parser.add_argument('--out', default='work_dirs/summary')
+    return parser.parse_args(argv)
+
+
+def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
+    """Write the table and the curves the command line ``argv`` asks for; returns the runs
+    (:func:`emanplug.evaluation.results.load_run`)."""
+    from ..registry import register_all_modules
+    register_all_modules()  # the runs' configs import emanplug's modules
+    from ..errors import ConfigError
+    from ..evaluation.results import load_records, load_run, plot, save_record, table
+    args = parse_args(argv)
+    runs = []
+    for top in args.work_dirs:
+        candidates = [top] + sorted(glob.glob(osp.join(top, '*')))
+        for d in candidates:
+            if osp.isdir(d) and glob.glob(osp.join(d, '*', 'vis_data', 'scalars.json')):
+                found = load_run(d)
+                if found is not None:
+                    runs.append(found)
+                    result = osp.join(d, 'result.json')  # emanplug-run-table's: the run time
+                    if osp.isfile(result):
+                        with open(result) as f:
+                            found['minutes'] = json.load(f).get('minutes')
+    if args.records:
+        for found in runs:
+            save_record(found, args.records)
+        given = {found['name'] for found in runs}
+        runs += [r for r in load_records(args.records) if r['name'] not in given]
+    if not runs:
+        where = ', '.join(args.work_dirs + ([args.records] if args.records else [])) or 'nothing given'
+        raise ConfigError(f'no finished runs under {where}; allowed: work dirs written by '
+                          'emanplug-train (with */vis_data/scalars.json), or --records DIR')
+    os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
+    md = table(runs)
+    with open(args.out + '.md', 'w') as f:
+        f.write(md + '\n')
+    plot(runs, args.out + '.png')
+    print(md)
+    print(f'\n{len(runs)} runs -> {args.out}.md, {args.out}.png')
+    return runs
+
+
+main = command(run)  # ``emanplug-summarize``: run() with one-line errors
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,69 @@
+"""Train a model from a config file with MMEngine's Runner (mmpretrain-style entry point).
+
+    emanplug-train CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+                          [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
+                          [--check-only]
+    (in a checkout: python tools/train.py ...)
+
+Without ``--work-dir`` a run writes to ``work_dirs/<config name>``, or to
+``work_dirs/<config name>_scheme-<token>`` when ``--cfg-options model.scheme=...`` changes
+the scheme.  Multi-process runs go through tools/dist_train.sh (torchrun) or
+tools/slurm_train.sh; on machines without GPUs they use gloo.
+"""
+import argparse
+import os
+from typing import Optional, Sequence
+
+from . import command
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(prog='emanplug-train', description='Train a model (emanplug)')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='where to save logs and checkpoints')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume from CKPT, or from the latest checkpoint of the work dir')
+    parser.add_argument('--amp', action='store_true', help='mixed precision (CUDA only)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. train_cfg.max_epochs=10')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--check-only', action='store_true',
+                        help='check the config (one-line error if it is wrong) and exit')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def run(argv: Optional[Sequence[str]] = None, hooks: Sequence = ()):
+    """Train as the command line ``argv`` says and return the Runner (None with
+    ``--check-only``).  ``hooks``: hook instances registered on the Runner before training
+    (e.g. a progress printer).  Raises ConfigError (one line) before anything is built when
+    the config is wrong."""
+    from ..registry import register_all_modules
+    register_all_modules()  # the stack fixes first, then what the config builds
+    from mmengine.runner import Runner
+
+    from .runner import check_config, distributed, load_config, prepare_config
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    prepare_config(cfg, args.work_dir, args.resume, args.amp, args.config, args.cfg_options)
+    check_config(cfg)
+    if args.check_only:
+        print(f'config OK: {args.config} (work dir {cfg.work_dir})')
+        return None
+    with distributed(args.launcher):
+        runner = Runner.from_cfg(cfg)
+        for hook in hooks:
+            runner.register_hook(hook)
+        runner.train()
+    return runner
+
+
+main = command(run)  # ``emanplug-train``: run() with one-line errors
+
+
+if __name__ == '__main__':
+    main()
