@@ -26,7 +26,7 @@ __all__ = list(_core_all) + ['ConfigError', 'EMANHook', 'register_all_modules', 
 def register_all_modules() -> None:
     """Register emanplug's models, norm layers, hooks, datasets and metrics in the
     OpenMMLab registries and apply the stack fixes (idempotent).  Call it in a script that
-    imported emanplug before mmengine; configs and ``tools/`` need nothing."""
+    imported emanplug before mmengine; configs need nothing, and every command calls it."""
     from .registry import register_all_modules as register
     register()
 
