@@ -1,12 +1,16 @@
 """Fixes for the known breakages of the torch 2.14 / mmengine 0.10.7 / mmcv 2.2 /
-mmpretrain 1.2 stack (method notes, section 5).  :func:`apply` runs once on
-``import emanplug``; each fix is idempotent and targeted:
+mmpretrain 1.2 stack (method notes, section 5).  :func:`apply` runs once, when the
+OpenMMLab adapters load (:func:`emanplug.registry.register_all_modules`); each fix is
+idempotent and targeted:
 
-* safe checkpoint loading: torch >= 2.6 loads with ``weights_only=True`` and refuses
-  mmengine's own checkpoints (HistoryBuffer, numpy arrays and scalars).  We allow-list
-  exactly what mmengine checkpoints hold and load local checkpoints through
-  :func:`load_checkpoint_file`, which refuses anything else with a one-line
-  :class:`UnsafeCheckpointError`.  ``weights_only`` is never switched off.
+* checkpoint files (:mod:`emanplug.checkpoint_files`): torch >= 2.6 loads with
+  ``weights_only=True`` and refuses mmengine's own checkpoints, so exactly what they hold is
+  allow-listed and every source mmengine accepts (local paths, ``http(s)://``,
+  ``torchvision://``, ``open-mmlab://``, ``mmcls://``, ``modelzoo://``) loads through
+  :func:`~emanplug.checkpoint_files.load_checkpoint_file`, which refuses anything else with
+  one line (``weights_only`` is never switched off; mmengine's remote loader had it off).
+  Checkpoints are written atomically and the previous one is rotated out only after the new
+  one is complete (mmengine wrote in place after deleting the previous one).
 * numpy 2 + ``mmcv.adjust_hue``: ``np.uint8(negative)`` overflows; the hue shift is
   done modulo 256 instead.
 * setuptools >= 81 has no ``pkg_resources``, which mmengine uses to resolve
@@ -17,83 +21,12 @@ mmpretrain 1.2 stack (method notes, section 5).  :func:`apply` runs once on
 import importlib.metadata
 import importlib.util
 import os.path as osp
-import pickle
-import re
 from typing import Any, Optional
 
 import numpy as np
-import torch
 
-from .errors import ConfigError
-
-
-class UnsafeCheckpointError(ConfigError):
-    """A checkpoint holds objects outside the allow-list and was not loaded."""
-
-
-_BUILTIN_STATISTICS = ('min', 'max', 'mean', 'current')
-
-
-def _history_buffer_statistic(owner: Any, name: str) -> Any:
-    """Stand-in for ``getattr`` while unpickling: only HistoryBuffer's statistics methods."""
-    from mmengine.logging import HistoryBuffer
-    if owner is HistoryBuffer and isinstance(name, str):
-        # the built-in statistics are only put into _statistics_methods by the first
-        # HistoryBuffer() of a process, so a fresh process has to name them itself
-        method = HistoryBuffer._statistics_methods.get(name)
-        if method is None and name in _BUILTIN_STATISTICS:
-            method = getattr(HistoryBuffer, name)
-        if callable(method):
-            return method
-    raise pickle.UnpicklingError(
-        f'getattr({getattr(owner, "__name__", type(owner).__name__)}, {name!r}) is not allowed')
-
-
-_allowed = False
-
-
-def allow_mmengine_checkpoints() -> None:
-    """Allow-list, for ``torch.load(weights_only=True)``, what mmengine checkpoints hold:
-    HistoryBuffer (with its statistics methods), numpy arrays, dtypes and scalars (once)."""
-    global _allowed
-    if _allowed:
-        return
-    _allowed = True
-    from mmengine.logging import HistoryBuffer
-    from numpy._core.multiarray import _reconstruct, scalar
-    dtype_classes = [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith('DType')]
-    torch.serialization.add_safe_globals(
-        [HistoryBuffer, np.ndarray, np.dtype, _reconstruct, scalar, *dtype_classes,
-         (_history_buffer_statistic, 'builtins.getattr')])
-
-
-def load_checkpoint_file(filename: str, map_location: Any = None) -> Any:
-    """``torch.load`` a local checkpoint with ``weights_only=True`` and the allow-list.
-
-    Raises:
-        FileNotFoundError: the file does not exist.
-        UnsafeCheckpointError: the file holds something else (e.g. a pickled callable);
-            nothing in it was executed.
-    """
-    allow_mmengine_checkpoints()
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint {filename} does not exist')
-    try:
-        return torch.load(filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        found = re.search(r'GLOBAL ([\w.]+)|function (\S+)|unsupported global.*?(\S+)|'
-                          r'(getattr\(\w+, \S+\))', str(err))
-        what = next((g for g in found.groups() if g), 'an object') if found else 'an object'
-        raise UnsafeCheckpointError(
-            f'checkpoint {filename} holds {what}, which is not in the allow-list of safe '
-            'checkpoint contents (tensors, containers, numbers, numpy arrays, mmengine '
-            'HistoryBuffer); refusing to load it') from None
-
-
-def _use_safe_local_loader() -> None:
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_file, force=True)
+from .checkpoint_files import (UnsafeCheckpointError, allow_mmengine_checkpoints,  # noqa: F401
+                               load_checkpoint_file, use_safe_checkpoint_files)
 
 
 def adjust_hue(img: np.ndarray, hue_factor: float, backend: Optional[str] = None) -> np.ndarray:
@@ -218,8 +151,7 @@ def apply() -> None:
     global _applied
     if _applied:
         return
-    allow_mmengine_checkpoints()
-    _use_safe_local_loader()
+    use_safe_checkpoint_files()
     _fix_hue()
     _fix_pkg_resources()
     _fix_random_crop_padding()

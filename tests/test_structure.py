@@ -83,7 +83,7 @@ def tiny_moco():
     emanplug.register_all_modules()
     from mmpretrain.registry import MODELS
     return MODELS.build(dict(
-        type='EMAMoCo', scheme='bn-eman', queue_len=16, feat_dim=8,
+        type='EMAMoCo', _scope_='mmpretrain', scheme='bn-eman', queue_len=16, feat_dim=8,
         backbone=dict(type='ResNet', depth=18, stem_channels=8, base_channels=8),
         neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=16, out_channels=8),
         head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2)))

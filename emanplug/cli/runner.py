@@ -117,8 +117,12 @@ def prepare_config(cfg: Config, work_dir: Optional[str] = None, resume: Optional
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = default_work_dir(cfg, config_path, options)
-    if resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+    if resume == 'auto':  # last_checkpoint, or the newest loadable checkpoint if it is broken
+        from ..checkpoint_files import resume_checkpoint
+        found, note = resume_checkpoint(cfg.work_dir)
+        if note:
+            print(f'[emanplug] --resume: {note}', flush=True)
+        cfg.resume, cfg.load_from = found is not None, found
     elif resume is not None:
         cfg.resume, cfg.load_from = True, resume
     if amp:

@@ -1,0 +1,155 @@
+"""Never run a stranger's code, never lose a run: remote checkpoints load safely, a crash
+during a checkpoint save loses nothing, a non-finite loss stops the run before it is saved,
+a stopped peer ends the job."""
+import errno
+import functools
+import http.server
+import multiprocessing
+import os
+import threading
+
+import pytest
+import torch
+
+from emanplug import checkpoint_files
+from emanplug.checkpoint_files import CheckpointFileError, UnsafeCheckpointError, resume_checkpoint
+from emanplug.cli import train
+
+from toy_runner import make_runner
+
+DIGITS = 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py'
+
+
+class Payload:
+    """Unpickling it would run a shell command that creates ``marker``."""
+    marker = None
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}',))
+
+
+@pytest.fixture
+def http_payload(tmp_path, monkeypatch):
+    """An HTTP server on 127.0.0.1 serving checkpoints that hold the payload, and an empty
+    torch hub cache. Yields (url_of(name), marker)."""
+    served = tmp_path / 'served'
+    served.mkdir()
+    marker = tmp_path / 'payload-ran'
+    Payload.marker = marker
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def url_of(name):
+        torch.save({'state_dict': {}, 'meta': {'payload': Payload()}}, served / name)
+        return f'http://127.0.0.1:{server.server_address[1]}/{name}'
+    yield url_of, marker
+    server.shutdown()
+    server.server_close()
+
+
+def assert_refused(err, url, marker):
+    msg = str(err.value)
+    assert '\n' not in msg and url in msg and 'posix.system' in msg and 'refusing to load it' in msg
+    assert not marker.exists()
+
+
+def test_remote_checkpoint_api_refuses_the_payload(http_payload):
+    from mmengine.runner import load_checkpoint
+    url_of, marker = http_payload
+    url = url_of('api.pth')
+    with pytest.raises(UnsafeCheckpointError) as err:
+        load_checkpoint(torch.nn.Linear(1, 1), url)
+    assert_refused(err, url, marker)
+
+
+@pytest.mark.parametrize('how', ['load_from', 'resume', 'init_cfg'])
+def test_remote_checkpoint_of_a_training_run_is_refused(how, http_payload, tmp_path):
+    url_of, marker = http_payload
+    url = url_of(f'{how}.pth')
+    argv = [DIGITS, '--work-dir', str(tmp_path / 'run'), '--cfg-options', 'train_cfg.max_epochs=1']
+    argv += {'load_from': [f'load_from={url}'], 'resume': [],
+             'init_cfg': ['model.backbone.init_cfg.type=Pretrained',
+                          f'model.backbone.init_cfg.checkpoint={url}']}[how]
+    if how == 'resume':
+        argv += ['--resume', url]
+    with pytest.raises(UnsafeCheckpointError) as err:
+        train.run(argv)
+    assert_refused(err, url, marker)
+    assert not list((tmp_path / 'run').glob('*.pth'))  # it did not train
+
+
+def test_unreachable_url_is_one_line(tmp_path, monkeypatch):
+    from mmengine.runner import load_checkpoint
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    with pytest.raises(CheckpointFileError, match=r'^checkpoint http://127.0.0.1:9/x.pth cannot be downloaded'):
+        load_checkpoint(torch.nn.Linear(1, 1), 'http://127.0.0.1:9/x.pth')
+
+
+def crash_inside_save(work_dir, crash_at):
+    """The child process: train with a checkpoint every iteration and max_keep_ckpts=1, and
+    die (os._exit, as a kill would) inside the save ``crash_at`` names."""
+    torch.set_num_threads(1)
+    real = checkpoint_files.write_atomic
+
+    def write(filename, data):
+        if crash_at == 'checkpoint' and filename.endswith('iter_4.pth'):
+            tmp = os.path.join(os.path.dirname(filename), f'.iter_4.pth.tmp-{os.getpid()}')
+            with open(tmp, 'wb') as f:
+                f.write(bytes(data)[:len(data) // 2])  # half of it is on disk
+            os._exit(9)
+        if crash_at == 'pointer' and filename.endswith('last_checkpoint') and data.endswith('iter_4.pth'):
+            os._exit(9)  # iter_4.pth is complete, last_checkpoint still names iter_3.pth
+        return real(filename, data)
+    checkpoint_files.write_atomic = write
+    make_runner(work_dir, interval=1, max_keep_ckpts=1).train()
+    os._exit(0)
+
+
+@pytest.mark.parametrize('crash_at', ['checkpoint', 'pointer'])
+def test_crash_inside_a_checkpoint_save_loses_nothing(crash_at, tmp_path):
+    full = make_runner(tmp_path / 'full', interval=1, max_keep_ckpts=1)
+    full.train()
+    child = multiprocessing.get_context('fork').Process(target=crash_inside_save,
+                                                        args=(tmp_path / 'part', crash_at))
+    child.start()
+    child.join(120)
+    assert child.exitcode == 9
+    found, note = resume_checkpoint(str(tmp_path / 'part'))
+    assert found == str(tmp_path / 'part' / 'iter_3.pth') and note is None
+    resumed = make_runner(tmp_path / 'part', interval=1, max_keep_ckpts=1, resume=True, load_from=found)
+    resumed.train()
+    assert resumed.iter == 6
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert sorted(p.name for p in (tmp_path / 'part').glob('*.pth')) == ['iter_6.pth']
+
+
+def test_resume_falls_back_to_the_newest_loadable_checkpoint(tmp_path):
+    make_runner(tmp_path, interval=2).train()  # iter_2, iter_4, iter_6
+    (tmp_path / 'iter_6.pth').write_bytes((tmp_path / 'iter_6.pth').read_bytes()[:1000])
+    found, note = resume_checkpoint(str(tmp_path))
+    assert found == str(tmp_path / 'iter_4.pth')
+    assert note == (f'{tmp_path}/last_checkpoint names {tmp_path}/iter_6.pth, which is missing or '
+                    f'broken: resuming from {tmp_path}/iter_4.pth, the newest loadable checkpoint '
+                    'of the work dir')
+    (tmp_path / 'last_checkpoint').unlink()
+    assert resume_checkpoint(str(tmp_path))[0] == str(tmp_path / 'iter_4.pth')
+
+
+def test_full_disk_is_one_line_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    make_runner(tmp_path, interval=3, max_iters=3).train()
+    before = (tmp_path / 'iter_3.pth').read_bytes()
+
+    def full(filename, data):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(checkpoint_files, 'write_atomic', full)
+    with pytest.raises(CheckpointFileError) as err:
+        checkpoint_files.save_checkpoint_atomic({'w': torch.zeros(1000)}, str(tmp_path / 'iter_3.pth'))
+    msg = str(err.value)
+    assert '\n' not in msg and msg.startswith(f'checkpoint {tmp_path}/iter_3.pth not written: it needs')
+    assert 'MiB are free; the previous checkpoints are intact' in msg
+    assert (tmp_path / 'iter_3.pth').read_bytes() == before
