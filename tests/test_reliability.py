@@ -10,12 +10,15 @@ import threading
 
 import pytest
 import torch
+from mmengine.hooks import Hook
 
 from emanplug import checkpoint_files
 from emanplug.checkpoint_files import CheckpointFileError, UnsafeCheckpointError, resume_checkpoint
 from emanplug.cli import train
+from emanplug.hooks import NonFiniteError
+from emanplug.hooks.non_finite_guard import first_non_finite
 
-from toy_runner import make_runner
+from toy_runner import ToyEMAModel, make_runner
 
 DIGITS = 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py'
 
@@ -153,3 +156,84 @@ def test_full_disk_is_one_line_and_keeps_the_previous_checkpoint(tmp_path, monke
     assert '\n' not in msg and msg.startswith(f'checkpoint {tmp_path}/iter_3.pth not written: it needs')
     assert 'MiB are free; the previous checkpoints are intact' in msg
     assert (tmp_path / 'iter_3.pth').read_bytes() == before
+
+
+class NaNAt(ToyEMAModel):
+    """The toy model, with a NaN loss at one iteration (counted from 1)."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at, self.calls = at, 0
+
+    def forward(self, inputs, mode='loss'):
+        self.calls += 1
+        out = super().forward(inputs, mode)
+        return dict(loss=out['loss'] * float('nan')) if self.calls == self.at else out
+
+
+def test_nan_loss_stops_within_the_iteration_and_keeps_finite_checkpoints(tmp_path):
+    runner = make_runner(tmp_path, max_iters=8, interval=1, max_keep_ckpts=2, model=NaNAt(5),
+                         hooks=[dict(type='NonFiniteGuardHook')])
+    with pytest.raises(NonFiniteError) as err:
+        runner.train()
+    msg = str(err.value)
+    assert '\n' not in msg and msg.startswith('iteration 5: loss = nan is not finite')
+    assert f'--resume {tmp_path}/iter_4.pth' in msg
+    assert runner.iter == 4  # stopped inside iteration 5, before it was counted
+    assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['iter_3.pth', 'iter_4.pth']
+    for path in tmp_path.glob('*.pth'):
+        state = torch.load(path, weights_only=True)['state_dict']
+        assert first_non_finite(state.items()) is None, path
+    assert (tmp_path / 'last_checkpoint').read_text() == f'{tmp_path}/iter_4.pth'
+
+
+def test_non_finite_teacher_is_caught_before_it_is_saved(tmp_path):
+    class PoisonTeacher(Hook):
+        priority = 'HIGHEST'
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            if runner.iter == 2:
+                next(runner.model.teacher.module.parameters()).data.fill_(float('inf'))
+    runner = make_runner(tmp_path, max_iters=6, interval=1, hooks=[
+        PoisonTeacher(), dict(type='NonFiniteGuardHook', teacher_interval=1)])
+    with pytest.raises(NonFiniteError, match=r"^iteration 3: teacher tensor '0.weight' is not finite"):
+        runner.train()
+    assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['iter_1.pth', 'iter_2.pth']
+
+
+def test_guard_is_on_by_default_and_can_be_turned_off(tmp_path):
+    from emanplug.cli.runner import load_config, prepare_config
+    cfg = prepare_config(load_config(DIGITS), str(tmp_path))
+    assert [h for h in cfg.custom_hooks if h['type'] == 'NonFiniteGuardHook'] == [dict(type='NonFiniteGuardHook')]
+    off = load_config(DIGITS, {'custom_hooks': [dict(type='EMANHook'),
+                                                dict(type='NonFiniteGuardHook', enabled=False)]})
+    hooks = prepare_config(off, str(tmp_path)).custom_hooks
+    assert [h for h in hooks if h['type'] == 'NonFiniteGuardHook'] == [dict(type='NonFiniteGuardHook', enabled=False)]
+
+
+@pytest.mark.dist
+def test_a_stopped_peer_ends_the_job_within_the_timeout(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29631',
+           str(root / 'tests' / 'dist_stop_driver.py'), DIGITS, '--launcher', 'pytorch',
+           '--work-dir', str(tmp_path), '--cfg-options', 'env_cfg.dist_cfg.timeout=8',
+           'train_cfg.max_epochs=1', 'custom_hooks.1.at_start=False']
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    start = time.time()
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=150)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # SIGKILL also ends the stopped rank
+    elapsed = time.time() - start
+    assert 'rank 1: stopping' in out
+    assert proc.returncode != 0
+    assert 'error: rank 0: rank 1 did not answer within 8 s' in out, out[-3000:]
+    assert elapsed < 120, elapsed

@@ -47,10 +47,11 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
     register_all_modules()  # the stack fixes first, then the adapters imported below
     from mmengine.runner import Runner
 
+    from ..compat import load_checkpoint_file
     from ..errors import ConfigError
     from ..evaluation import KNNEvalHook
     from ..evaluation.protocols import evaluate_frozen
-    from .runner import distributed, load_config, prepare_config
+    from .runner import check_checkpoint, check_config, distributed, load_config, prepare_config
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise ConfigError(f'checkpoint {args.checkpoint!r} does not exist')
@@ -58,14 +59,18 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
     cfg.launcher = args.launcher
     prepare_config(cfg, args.work_dir, config_path=args.config, options=args.cfg_options)
     cfg.load_from, cfg.resume = args.checkpoint, False
+    check_config(cfg, 'test')
+    # refuse a checkpoint of another model before anything is written (mmengine loads with
+    # strict=False and would evaluate random weights where keys are missing)
+    check_checkpoint(cfg, load_checkpoint_file(args.checkpoint, map_location='cpu'), args.checkpoint)
     if cfg.get('test_dataloader') and cfg.get('test_evaluator'):
-        with distributed(args.launcher):
+        with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
             return Runner.from_cfg(cfg).test()
     knn = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'KNNEvalHook']
     if not knn:
         raise ConfigError(f'{args.config}: nothing to evaluate; allowed: a config with '
                           'test_dataloader + test_evaluator, or a KNNEvalHook in custom_hooks')
-    with distributed(args.launcher):
+    with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
         runner = Runner.from_cfg(cfg)
         checkpoint = runner.load_checkpoint(args.checkpoint)
         hook = KNNEvalHook(**{k: v for k, v in knn[0].items() if k != 'type'})

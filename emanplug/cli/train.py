@@ -50,11 +50,11 @@ def run(argv: Optional[Sequence[str]] = None, hooks: Sequence = ()):
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     prepare_config(cfg, args.work_dir, args.resume, args.amp, args.config, args.cfg_options)
-    check_config(cfg)
+    check_config(cfg, 'check' if args.check_only else 'train')
     if args.check_only:
         print(f'config OK: {args.config} (work dir {cfg.work_dir})')
         return None
-    with distributed(args.launcher):
+    with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
         runner = Runner.from_cfg(cfg)
         for hook in hooks:
             runner.register_hook(hook)
