@@ -50,7 +50,7 @@ def test_teacher_pn_scheme_converts_alpha():
 
 
 @pytest.mark.parametrize('w', [1.0, 0.3, 0.0])
-def test_momentum_bn_mixes_batch_and_running_stats(w):
+def test_momentum_bn_mixes_batch_and_running_stats_and_moves_once_per_iteration(w):
     mean0, var0 = torch.tensor([1.0, -2.0]), torch.tensor([4.0, 0.25])
     layer = with_stats(MomentumBN(2), mean0, var0).train()
     layer.batch_weight = w
@@ -58,7 +58,42 @@ def test_momentum_bn_mixes_batch_and_running_stats(w):
     bmean, bvar = x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=False)
     mean, var = w * bmean + (1 - w) * mean0, w * bvar + (1 - w) * var0
     assert torch.allclose(layer(x), hand_norm(x, mean, var), atol=1e-5)
+    assert torch.equal(layer.running_mean, mean0) and torch.equal(layer.running_var, var0)
+    layer.end_iteration()
     assert torch.allclose(layer.running_mean, mean) and torch.allclose(layer.running_var, var)
+    assert int(layer.num_batches_tracked) == 1
+
+
+def test_momentum_bn_two_views_of_one_iteration_see_the_same_running_stats():
+    """Momentum^2 Teacher's semantics: running statistics fixed within an iteration, one move
+    per iteration from the mean of the views' batch statistics (w, not w twice)."""
+    w, mean0, var0 = 0.25, torch.tensor([1.0, -2.0]), torch.tensor([4.0, 0.25])
+    layer = with_stats(MomentumBN(2), mean0, var0).train()
+    layer.batch_weight = w
+    views = [torch.randn(6, 2, 3, 3), 3 + 2 * torch.randn(6, 2, 3, 3)]
+    stats = [(v.mean(dim=(0, 2, 3)), v.var(dim=(0, 2, 3), unbiased=False)) for v in views]
+    for v, (bm, bv) in zip(views, stats):
+        expected = hand_norm(v, w * bm + (1 - w) * mean0, w * bv + (1 - w) * var0)
+        assert torch.allclose(layer(v), expected, atol=1e-5)  # the second view: still mean0, var0
+    layer.end_iteration()
+    avg_mean = (stats[0][0] + stats[1][0]) / 2
+    avg_var = (stats[0][1] + stats[1][1]) / 2
+    assert torch.allclose(layer.running_mean, w * avg_mean + (1 - w) * mean0)
+    assert torch.allclose(layer.running_var, w * avg_var + (1 - w) * var0)
+    layer.end_iteration()  # no calls since: nothing moves
+    assert torch.allclose(layer.running_mean, w * avg_mean + (1 - w) * mean0)
+
+
+def test_momentum_bn_teacher_moves_its_statistics_in_update():
+    teacher = EMATeacher(prepare_student(small_convnet(), 'bn-momentumbn'), 'bn-momentumbn')
+    teacher.update(49, 100)  # progress 0.5: w = 0.5 for the next iteration
+    bn = next(m for m in teacher.module.modules() if isinstance(m, MomentumBN))
+    before = bn.running_mean.clone()
+    teacher(torch.randn(4, 3, 8, 8))
+    teacher(torch.randn(4, 3, 8, 8))
+    assert torch.equal(bn.running_mean, before)
+    teacher.update(50, 100)
+    assert not torch.equal(bn.running_mean, before) and int(bn.num_batches_tracked) == 1
 
 
 def test_momentum_bn_weight_decays_by_cosine_from_one_to_zero():

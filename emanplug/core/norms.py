@@ -158,13 +158,18 @@ def momentum_bn_weight(progress: float) -> float:
 
 
 class MomentumBN(_AnyDimBatchNorm):
-    """Momentum BN of Momentum^2 Teacher (Li et al., arXiv 2101.07525).
+    """Momentum BN of Momentum^2 Teacher (Li et al., arXiv 2101.07525), with its per-iteration
+    semantics.
 
-    In train mode: ``stats = w * batch_stats + (1 - w) * running_stats`` (batch
-    variance biased, as BN normalises), the input is normalised with ``stats`` and
-    ``running_stats := stats``.  ``w`` is the attribute :attr:`batch_weight`
-    (1 = plain BN, 0 = inference-mode BN), set each iteration from training
-    progress with :func:`momentum_bn_weight`.  In eval mode it only normalises.
+    In train mode every call of an iteration normalises its input with
+    ``w * batch_stats + (1 - w) * running_stats`` (batch variance biased, as BN normalises),
+    where ``running_stats`` stay fixed during the iteration: two views of an iteration
+    (BYOL's, Momentum^2 Teacher's) see the same running statistics.  The batch statistics of
+    the calls are collected, and :meth:`end_iteration` (called once per iteration by
+    :meth:`EMATeacher.update <emanplug.core.teacher.EMATeacher.update>`) moves the running
+    statistics once: ``running := w * mean_of_calls(batch_stats) + (1 - w) * running``.
+    ``w`` is the attribute :attr:`batch_weight` (1 = plain BN, 0 = inference-mode BN), set
+    from training progress with :func:`momentum_bn_weight`.  In eval mode it only normalises.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1,
@@ -172,6 +177,7 @@ class MomentumBN(_AnyDimBatchNorm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, **kwargs)
         self._require_running_stats()
         self.batch_weight = 1.0
+        self._calls: List[tuple] = []  # (batch_mean, batch_var) of this iteration's calls
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input_dim(x)
@@ -182,11 +188,24 @@ class MomentumBN(_AnyDimBatchNorm):
         mean = w * batch_mean + (1.0 - w) * self.running_mean
         var = w * batch_var + (1.0 - w) * self.running_var
         out = (x - _per_channel(mean, x)) * _per_channel(torch.rsqrt(var + self.eps), x)
-        with torch.no_grad():
-            self.running_mean.copy_(mean)
-            self.running_var.copy_(var)
-            self.num_batches_tracked.add_(1)
+        self._calls.append((batch_mean.detach(), batch_var.detach()))
         return _affine(out, self.weight, self.bias)
+
+    @torch.no_grad()
+    def end_iteration(self) -> None:
+        """Move the running statistics once, from the mean of this iteration's batch
+        statistics, and forget them (nothing happens after an iteration without calls)."""
+        if not self._calls:
+            return
+        w = float(self.batch_weight)
+        means, variances = zip(*self._calls)
+        self.running_mean.mul_(1.0 - w).add_(torch.stack(means).mean(0), alpha=w)
+        self.running_var.mul_(1.0 - w).add_(torch.stack(variances).mean(0), alpha=w)
+        self.num_batches_tracked.add_(1)
+        self._calls.clear()
+
+    def __getstate__(self) -> dict:
+        return {**super().__getstate__(), '_calls': []}  # copies start a fresh iteration
 
 
 def _divisors(n: int) -> str:

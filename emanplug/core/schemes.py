@@ -113,6 +113,10 @@ class NormScheme:
     def set_progress(self, teacher: nn.Module, progress: float) -> None:
         """Tell the teacher how far training is (0 at the start, 1 at the end)."""
 
+    def end_iteration(self, teacher: nn.Module) -> None:
+        """Called once per training iteration, after the EMA update (MomentumBN moves its
+        running statistics here)."""
+
     def check_batch_size(self, batch_size: int, key: str = 'batch_size') -> None:
         """Raise ConfigError if the scheme cannot run with this per-process batch size."""
 
@@ -317,7 +321,9 @@ class StudentPNScheme(NormScheme):
 class MomentumBNScheme(NormScheme):
     """BN / MomentumBN (Momentum^2 Teacher): the teacher normalises with
     ``w * batch + (1 - w) * running`` statistics, ``w`` decaying from 1 to 0 by
-    cosine over training (:func:`~emanplug.core.norms.momentum_bn_weight`)."""
+    cosine over training (:func:`~emanplug.core.norms.momentum_bn_weight`); the running
+    statistics are fixed within an iteration and move once per iteration, from the mean of
+    the iteration's batch statistics (:class:`~emanplug.core.norms.MomentumBN`)."""
 
     def convert_teacher(self, module: nn.Module) -> nn.Module:
         return replace_batchnorms(module, convert_to(MomentumBN))
@@ -327,6 +333,11 @@ class MomentumBNScheme(NormScheme):
         for m in teacher.modules():
             if isinstance(m, MomentumBN):
                 m.batch_weight = weight
+
+    def end_iteration(self, teacher: nn.Module) -> None:
+        for m in teacher.modules():
+            if isinstance(m, MomentumBN):
+                m.end_iteration()
 
 
 _TOKEN = re.compile(r'(?:(?P<student>[a-z0-9]+)-)?(?P<name>[a-z]+)(?P<number>\d*\.?\d+)?')

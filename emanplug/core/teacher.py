@@ -270,6 +270,7 @@ class EMATeacher(nn.Module):
                 ema_update_(*lists['floats'], buffer_m)
         if buffer_m is not None and lists['others'][0]:
             torch._foreach_copy_(*lists['others'])
+        self.scheme.end_iteration(self.module)
         self.average_buffers_across_processes()
         self.updates_this_process += 1
         if step is not None:
