@@ -18,7 +18,7 @@ that takes the teacher's backbone of an *old* checkpoint with ``init_cfg=dict(ty
 'Pretrained', prefix=...)`` keeps its old prefix ``teacher.module.0.``.
 """
 import re
-from typing import Dict, Mapping, MutableMapping, Sequence, Tuple
+from typing import Dict, Mapping, MutableMapping, Optional, Sequence, Tuple
 
 from .errors import ConfigError
 
@@ -96,3 +96,30 @@ def part_state_dict(state_dict: Mapping[str, object], model: str = 'student',
                           f'{prefix!r}); allowed: checkpoints of emanplug MoCo, BYOL, FixMatch'
                           + (' with a teacher' if model == 'teacher' else ''))
     return out
+
+
+def _shape(value: object) -> object:
+    shape = getattr(value, 'shape', None)
+    return tuple(shape) if shape is not None else None
+
+
+def state_dict_mismatch(expected: Mapping[str, object], found: Mapping[str, object],
+                        examples: int = 2) -> Optional[str]:
+    """What keeps the state dict ``found`` (a checkpoint's) from loading into a model whose
+    own state dict is ``expected``: keys missing, keys the model does not have, and shapes
+    that differ, each with a few examples; None when it fits.  Old layouts are migrated
+    and DDP's ``module.`` prefix is removed first, as loading does.
+
+    Example:
+        >>> state_dict_mismatch({'backbone.w': 1, 'head.b': 2}, {'module.backbone.w': 1, 'neck.x': 3})
+        '1 missing (head.b), 1 unexpected (neck.x)'
+    """
+    found = migrate_state_dict({re.sub(r'^module\.', '', k): v for k, v in found.items()})
+    shapes = [f'{k} {_shape(found[k])} vs {_shape(v)}' for k, v in expected.items()
+              if k in found and _shape(found[k]) != _shape(v)]
+    problems = [([k for k in expected if k not in found], 'missing'),
+                ([k for k in found if k not in expected], 'unexpected'),
+                (shapes, 'of another shape (checkpoint vs model)')]
+    text = ', '.join(f'{len(keys)} {what} ({", ".join(keys[:examples])}{", ..." if len(keys) > examples else ""})'
+                     for keys, what in problems if keys)
+    return text or None

@@ -110,9 +110,9 @@ def load_checkpoint_file(filename: str, map_location: Any = None,
                                   'written by torch.save, e.g. a checkpoint of tools/train.py')
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        found = _DISALLOWED.search(str(err))
-        if found is None:  # not a pickle of anything: text, an image, ...
+    except (pickle.UnpicklingError, KeyError, IndexError, OverflowError, TypeError) as err:
+        found = _DISALLOWED.search(str(err)) if isinstance(err, pickle.UnpicklingError) else None
+        if found is None:  # not a pickle of anything: text (b'h' is an opcode), an image, ...
             raise CheckpointFileError(
                 f'checkpoint {name} is not a torch checkpoint ({_first_line(err)}); allowed: a '
                 'file written by torch.save, e.g. a checkpoint of tools/train.py') from None

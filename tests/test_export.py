@@ -14,7 +14,7 @@ def moco(depth, cifar=False):
     from mmpretrain.registry import MODELS
     channels = 512 if depth < 50 else 2048
     return MODELS.build(dict(
-        type='EMAMoCo', scheme='bn-eman', queue_len=16, feat_dim=8,
+        type='EMAMoCo', _scope_='mmpretrain', scheme='bn-eman', queue_len=16, feat_dim=8,
         backbone=dict(type='ResNet_CIFAR' if cifar else 'ResNet', depth=depth),
         neck=dict(type='MoCoV2Neck', in_channels=channels, hid_channels=16, out_channels=8),
         head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2)))

@@ -219,12 +219,18 @@ def test_backbone_from_a_moco_teacher_and_test_tool(cifar_root, tmp_path):
         f"val_dataloader = dict(batch_size=40, num_workers=0, dataset=dict(data_root={str(cifar_root)!r}))\n"
         "test_dataloader = val_dataloader\n"
         "train_cfg = dict(max_iters=0, val_interval=100)\n")
-    runner = train.run([str(fm), '--work-dir', str(tmp_path / 'fm')])
+    # a run of 0 iterations (which tools/train.py refuses): only the weights' initialisation
+    from mmengine.runner import Runner
+
+    from emanplug.cli.runner import load_config, prepare_config
+    runner = Runner.from_cfg(prepare_config(load_config(str(fm)), str(tmp_path / 'fm')))
+    runner.train()
     teacher_backbone = moco_runner.model.teacher.module.backbone.state_dict()
     for name, value in runner.model.backbone.state_dict().items():
         assert torch.equal(value, teacher_backbone[name]), name  # loaded, not re-initialised
     for name, value in runner.model.teacher.module.backbone.state_dict().items():
         assert torch.equal(value, teacher_backbone[name]), name  # the teacher starts as a copy
     runner.save_checkpoint(str(tmp_path / 'fm'), 'init.pth')
-    metrics = test_tool.run([str(fm), str(tmp_path / 'fm' / 'init.pth'), '--work-dir', str(tmp_path / 't')])
+    metrics = test_tool.run([str(fm), str(tmp_path / 'fm' / 'init.pth'), '--work-dir', str(tmp_path / 't'),
+                             '--cfg-options', 'train_cfg.max_iters=1'])
     assert set(metrics) >= {'student/top1', 'student/top5', 'teacher/top1', 'teacher/top5'}

@@ -6,7 +6,7 @@
 
 The same as the console script ``emanplug-run-table``; the code is emanplug/cli/run_table.py.
 """
-from _entry import run  # tools/_entry.py (this folder is on sys.path when a script in it runs)
+from _entry import run  # tools/_entry.py: Python imports from the folder of the script it runs
 
 if __name__ == '__main__':
     run('run_table')

@@ -4,7 +4,7 @@
 
 The same as the console script ``emanplug-summarize``; the code is emanplug/cli/summarize.py.
 """
-from _entry import run  # tools/_entry.py (this folder is on sys.path when a script in it runs)
+from _entry import run  # tools/_entry.py: Python imports from the folder of the script it runs
 
 if __name__ == '__main__':
     run('summarize')

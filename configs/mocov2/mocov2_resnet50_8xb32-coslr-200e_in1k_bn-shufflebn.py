@@ -1,3 +1,3 @@
-# Table 1: BN / ShuffleBN (MoCo default)
+# Table 2: MoCo (the MoCo v2 baseline, BN / ShuffleBN), 200 epochs
 _base_ = './mocov2_resnet50_8xb32-coslr-200e_in1k.py'
 model = dict(scheme=dict(type='bn-shufflebn'))

@@ -27,7 +27,9 @@ Example:
 """
 import functools
 import os.path as osp
+import re
 import sys
+import tempfile
 from typing import Callable, Optional, Sequence
 
 from ..errors import ConfigError
@@ -44,7 +46,44 @@ def run_cli(run: Callable[[Optional[Sequence[str]]], object],
     try:
         run(argv)
     except (ConfigError, FileNotFoundError) as err:
-        sys.exit(f'error: {err}')
+        sys.exit(f'error: {one_line(err)}')
+
+
+def one_line(err: BaseException) -> str:
+    """The message of a user error as one line.  A ConfigError raised in a DataLoader worker
+    reaches the main process with the worker's traceback in its message; its last line is
+    the error itself (``emanplug.errors.ConfigError: <message>``)."""
+    lines = [line for line in str(err).splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else type(err).__name__
+    return re.sub(r'^[\w.]*(ConfigError|Error): ', '', lines[-1].strip())
+
+
+def check_output(path: str, key: str, folder: bool = False) -> None:
+    """Raise ConfigError (one line naming ``key``) unless ``path`` can be written: a file
+    (``folder=False``) or a folder, new or existing, under a folder this process can write
+    in.  Nothing is created: the test is an unnamed temporary file (O_TMPFILE) in the
+    nearest existing folder, which also sees read-only mounts and root's limits."""
+    full = osp.abspath(osp.expanduser(path))
+    kind = 'a folder' if folder else 'a file'
+    if osp.exists(full) and osp.isdir(full) != folder:
+        raise ConfigError(f'{key}={path!r} is {"a file" if folder else "a folder"}; allowed: '
+                          f'{kind} path (new or existing) in a writable folder')
+    existing = full if folder else osp.dirname(full)
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing):
+        raise ConfigError(f'{key}={path!r} lies under {existing!r}, which is a file; allowed: '
+                          f'{kind} path in a writable folder')
+    try:
+        if osp.isfile(full):
+            with open(full, 'ab'):
+                pass
+        else:
+            tempfile.TemporaryFile(dir=existing).close()
+    except OSError as err:
+        raise ConfigError(f'{key}={path!r} cannot be written ({existing}: {err.strerror or err}); '
+                          f'allowed: {kind} path in a writable folder') from None
 
 
 def command(run: Callable[[Optional[Sequence[str]]], object]) -> Callable[..., None]:

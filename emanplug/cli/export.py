@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 
 from ..checkpoint import MODELS, part_state_dict
 from ..errors import ConfigError
-from . import command
+from . import check_output, command
 
 FORMATS = ('mmpretrain', 'torchvision')
 
@@ -59,11 +59,19 @@ def run(argv: Optional[Sequence[str]] = None) -> str:
     import torch
 
     from ..compat import load_checkpoint_file
-    checkpoint = load_checkpoint_file(args.checkpoint, map_location='cpu')
-    backbone = part_state_dict(checkpoint.get('state_dict', checkpoint), args.model, 'backbone')
-    if args.format == 'torchvision':
-        backbone = to_torchvision(backbone)
     out = args.out or f'{osp.splitext(args.checkpoint)[0]}_{args.model}_{args.format}.pth'
+    check_output(out, '--out')
+    checkpoint = load_checkpoint_file(args.checkpoint, map_location='cpu')
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
+    try:
+        if not isinstance(state, dict):
+            raise ConfigError(f'it holds a {type(checkpoint).__name__}, not a state dict; allowed: '
+                              'a checkpoint written by tools/train.py')
+        backbone = part_state_dict(state, args.model, 'backbone')
+        if args.format == 'torchvision':
+            backbone = to_torchvision(backbone)
+    except ConfigError as err:
+        raise ConfigError(f'checkpoint {args.checkpoint}: {err}') from None
     torch.save(backbone, out)
     print(f'{out}: {len(backbone)} tensors ({args.model} backbone, {args.format} keys)')
     return out

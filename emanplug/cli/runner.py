@@ -56,6 +56,27 @@ class Number:
             raise ConfigError(f'{key}={value!r} is out of range; allowed: {self.allowed}')
 
 
+def _persistent_workers(key: str, loader: Any) -> None:
+    if isinstance(loader, dict) and loader.get('persistent_workers') and not loader.get('num_workers'):
+        raise ConfigError(f'{key}.persistent_workers=True needs worker processes, and '
+                          f'{key}.num_workers={loader.get("num_workers", 0)!r}; allowed: num_workers >= 1, '
+                          f'or {key}.persistent_workers=False')
+
+
+def _dict(optional: bool) -> Callable[[str, Any], None]:
+    def rule(key: str, value: Any) -> None:
+        if not isinstance(value, dict) and not (optional and value is None):
+            raise ConfigError(f'{key}={value!r} is not a dict; allowed: dict(type=..., ...)'
+                              + (' or None' if optional else ''))
+    return rule
+
+
+def _local_checkpoint(key: str, value: Any) -> None:
+    if isinstance(value, str) and '://' not in value and not osp.isfile(osp.expanduser(value)):
+        raise ConfigError(f'{key}={value!r} (the config or --resume FILE) does not exist; allowed: '
+                          'a checkpoint file (e.g. work_dirs/<run>/epoch_N.pth), a URL, or None')
+
+
 def _momentum(key: str, value: Any) -> None:
     if value is not None:  # None: the model's default
         check_momentum(value, key)  # the models' own check, so that --check-only sees it too
@@ -66,8 +87,16 @@ UNIT, NON_NEGATIVE = Number(0, 1), Number(0)
 
 #: (path, rule): the values check_config checks; a rule raises ConfigError naming the key.
 VALUE_RULES: Tuple[Tuple[str, Callable[[str, Any], None]], ...] = (
+    ('model', _dict(optional=False)),
+    ('model.backbone', _dict(optional=False)),
+    ('*_cfg', _dict(optional=True)),
+    ('*_dataloader', _dict(optional=True)),
+    ('*_dataloader.dataset', _dict(optional=False)),
+    ('optim_wrapper', _dict(optional=True)),
+    ('load_from', _local_checkpoint),
     ('*_dataloader.batch_size', POSITIVE_INT),
     ('*_dataloader.num_workers', Number(0, integer=True)),
+    ('*_dataloader', _persistent_workers),
     ('*_dataloader.dataset.mu', POSITIVE_INT),
     ('train_cfg.max_epochs', POSITIVE_INT),
     ('train_cfg.max_iters', POSITIVE_INT),
@@ -132,10 +161,10 @@ LAUNCHERS = {
 }
 #: scheme name -> (when it cannot train on one process, why).
 ONE_PROCESS_SCHEMES = {
-    'syncbn': (lambda scheme: True, 'normalises over the batches of all processes, and on one '
-               'process it would train BN / BN under the SyncBN name'),
-    'shufflebn': (lambda scheme: scheme.num_splits == 1, 'shuffles the batch across processes, '
-                  'and inside one undivided batch a shuffle changes nothing'),
+    'syncbn': (lambda scheme: True, 'normalises over the batches of all processes (on one '
+               'process it is BN / BN under another name)'),
+    'shufflebn': (lambda scheme: scheme.num_splits == 1, 'shuffles the batch across processes '
+                  '(inside one undivided batch a shuffle changes nothing)'),
 }
 #: check_config's modes -> (check the launcher and the processes, data sources read).
 TRAIN_DATA = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'KNNEvalHook')
@@ -249,6 +278,21 @@ def _check_keys_of(path: str, value: dict, registry: Optional[str], default: Opt
             raise ConfigError(f'{path}.{key} is not an argument of {name}'
                               f'{_did_you_mean(str(key), sorted(allowed), path + ".")}; '
                               f'allowed: {", ".join(sorted(allowed))}')
+
+
+def cfg_options_action() -> type:
+    """mmengine's ``DictAction`` for ``--cfg-options``, with a one-line argparse error for
+    an item that is not ``KEY=VALUE`` (``DictAction`` fails with a ValueError traceback)."""
+    from mmengine.config import DictAction
+
+    class CfgOptions(DictAction):
+        def __call__(self, parser, namespace, values, option_string=None):
+            for item in values or ():
+                if '=' not in item or item.startswith('='):
+                    parser.error(f'argument --cfg-options: {item!r} is not KEY=VALUE; allowed: '
+                                 'key=value items, e.g. train_cfg.max_epochs=10')
+            super().__call__(parser, namespace, values, option_string)
+    return CfgOptions
 
 
 def runner_keys() -> List[str]:
@@ -429,8 +473,9 @@ def check_checkpoint(cfg: Config, checkpoint: Any, path: str) -> None:
     from ..checkpoint import state_dict_mismatch
     state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict) or not state:
-        raise ConfigError(f'checkpoint {path} holds {type(checkpoint).__name__} {"" if state else "(empty)"}'
-                          ', not a model state dict; allowed: a checkpoint written by tools/train.py')
+        what = 'an empty state dict' if isinstance(state, dict) else \
+            f'a {type(checkpoint).__name__}, not a state dict'
+        raise ConfigError(f'checkpoint {path} holds {what}; allowed: a checkpoint written by tools/train.py')
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         model = MODELS.build(copy.deepcopy(cfg.model))
     problem = state_dict_mismatch(model.state_dict(), state)
@@ -531,11 +576,6 @@ def init_distributed(launcher: str, timeout: Optional[float] = None) -> None:
             os.environ['MASTER_ADDR'] = nodes[0]
     elif launcher != 'pytorch':
         raise ConfigError(f'--launcher={launcher!r} is not supported on CPU; allowed: none, pytorch, slurm')
-    for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
-        if key not in os.environ:
-            raise ConfigError(f'--launcher {launcher}: the environment variable {key} is not set; '
-                              'allowed: start multi-process runs with bash tools/dist_train.sh '
-                              'CONFIG N (torchrun) or tools/slurm_train.sh, or use --launcher none')
     dist.init_process_group('gloo', rank=int(os.environ['RANK']),
                             world_size=int(os.environ['WORLD_SIZE']),
                             timeout=datetime.timedelta(seconds=timeout or PEER_TIMEOUT['gloo']))

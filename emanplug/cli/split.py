@@ -14,7 +14,18 @@ import os
 import os.path as osp
 from typing import Optional, Sequence
 
-from . import command
+from . import check_output, command
+
+
+def seed_value(text: str) -> int:
+    """``--seed``: an integer >= 0 (numpy's generators take no negative seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'{text!r} is not allowed; allowed: an integer >= 0')
+    return value
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -22,7 +33,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('data_root')
     parser.add_argument('--num-labeled', required=True,
                         help='total labeled images (4000) or a share of each class (10%%, 0.01)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=seed_value, default=0, help='an integer >= 0')
     parser.add_argument('--subset', default='train')
     parser.add_argument('--out', help='default: DATA_ROOT/splits/SUBSET_N_seedS.txt')
     return parser.parse_args(argv)
@@ -35,8 +46,9 @@ def run(argv: Optional[Sequence[str]] = None) -> str:
     args = parse_args(argv)
     amount, tag = parse_amount(args.num_labeled)
     paths, labels, classes = image_folder(osp.join(args.data_root, args.subset))
-    chosen = balanced_split(labels, amount, args.seed)
     out = args.out or osp.join(args.data_root, 'splits', f'{args.subset}_{tag}_seed{args.seed}.txt')
+    check_output(out, '--out')
+    chosen = balanced_split(labels, amount, args.seed)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     write_split(out, [paths[i] for i in chosen])
     print(f'{out}: {len(chosen)} labeled images of {len(paths)} ({len(classes)} classes)')

@@ -24,14 +24,13 @@ from . import command
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    from mmengine.config import DictAction
-
     from ..evaluation.protocols import PROTOCOLS
+    from .runner import cfg_options_action
     parser = argparse.ArgumentParser(prog='emanplug-test', description='Evaluate a checkpoint (emanplug)')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--work-dir')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action())
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--protocol', choices=PROTOCOLS, default='knn',
                         help='self-supervised configs: how to evaluate the frozen backbones')

@@ -1,7 +1,8 @@
 """Labeled + unlabeled batches for FixMatch from any mmpretrain image dataset and a split file."""
+import contextlib
 import math
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Callable, Iterator, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -21,6 +22,39 @@ def relative_image_paths(dataset) -> List[str]:
         path = dataset.get_data_info(i).get('img_path', '')
         paths.append(osp.relpath(path, prefix) if prefix and path else path)
     return paths
+
+
+def image_problem(path: str) -> Optional[str]:
+    """Why the image file ``path`` cannot be read or decoded, or None when it can."""
+    import cv2
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as err:
+        return f'cannot be read: {err.strerror or err}'
+    if not data:
+        return 'is empty (0 bytes)'
+    try:
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        decoded = None
+    return None if decoded is not None else f'cannot be decoded as an image ({len(data)} bytes)'
+
+
+@contextlib.contextmanager
+def naming_bad_images(path_of: Callable[[], Optional[str]]) -> Iterator[None]:
+    """Loading an item: when it fails and its image file (``path_of()``) cannot be read or
+    decoded, a ConfigError naming the file replaces the decoder's error (``cv2.error`` or an
+    assertion without the file name); any other failure is left as it is."""
+    try:
+        yield
+    except Exception:
+        path = path_of()
+        problem = image_problem(path) if path else None
+        if problem is None:
+            raise
+        raise ConfigError(f'image {path} {problem}; allowed: a readable image file (JPEG, PNG, '
+                          '...): replace it, or remove it and the split files that list it') from None
 
 
 def _compose(pipeline: Sequence[dict]) -> Compose:
@@ -74,15 +108,17 @@ class SemiSupervisedDataset:
     def __len__(self) -> int:
         return math.ceil(len(self.unlabeled) / self.mu)
 
-    def _info(self, index: int) -> dict:
-        return dict(self.dataset.get_data_info(index))
+    def _load(self, pipeline: Compose, index: int) -> dict:
+        info = dict(self.dataset.get_data_info(index))
+        with naming_bad_images(lambda: info.get('img_path')):
+            return pipeline(dict(info))
 
     def __getitem__(self, item: int) -> dict:
-        labeled = self.labeled_pipeline(self._info(self._labeled_order[item % len(self.labeled)]))
+        labeled = self._load(self.labeled_pipeline, self._labeled_order[item % len(self.labeled)])
         views, labels = [], []
         for j in range(self.mu):
             index = self._unlabeled_order[(item * self.mu + j) % len(self.unlabeled)]
-            out = self.unlabeled_pipeline(self._info(index))
+            out = self._load(self.unlabeled_pipeline, index)
             views.append(out['inputs'])
             labels.append(int(self.dataset.get_data_info(index).get('gt_label', -1)))
         sample = labeled['data_samples']
@@ -113,4 +149,6 @@ class LabeledSubset:
         return len(self.indices)
 
     def __getitem__(self, i: int) -> dict:
-        return self.dataset[self.indices[i]]
+        index = self.indices[i]
+        with naming_bad_images(lambda: self.dataset.get_data_info(index).get('img_path')):
+            return self.dataset[index]

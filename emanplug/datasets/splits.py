@@ -7,14 +7,28 @@ column is the file name (optionally a second column with the class name, and a h
 is read too.  Lines starting with ``#`` are comments.
 """
 import csv
+import math
 import os
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ..errors import ConfigError
+
+
+AMOUNT_ALLOWED = ('a total that the number of classes divides (4000), a percentage in (0, 100) '
+                  '(10%) or a fraction in (0, 1) of each class (0.01)')
+
+
+def check_amount(value: float, key: str = 'num_labeled', text: Optional[str] = None) -> None:
+    """Raise ConfigError unless ``value`` is a whole number >= 1 or a fraction in (0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not (0 < value < 1 or (value >= 1 and value == int(value))):
+        shown = text if text is not None else value
+        raise ConfigError(f'{key}={shown!r} is not allowed; '
+                          f'allowed: {AMOUNT_ALLOWED}')
 
 
 def balanced_split(labels: Sequence[int], num_labeled: Union[int, float], seed: int = 0) -> List[int]:
@@ -31,6 +45,7 @@ def balanced_split(labels: Sequence[int], num_labeled: Union[int, float], seed: 
         >>> balanced_split([0, 0, 1, 1, 1, 1], 2, seed=0)
         [0, 4]
     """
+    check_amount(num_labeled)
     labels = np.asarray(labels)
     classes = np.unique(labels)
     rng = np.random.default_rng(seed)
@@ -46,7 +61,7 @@ def balanced_split(labels: Sequence[int], num_labeled: Union[int, float], seed: 
             k = int(num_labeled) // len(classes)
         if k > len(idx):
             raise ConfigError(f'num_labeled={num_labeled} asks {k} images of class {c}, which has '
-                              f'only {len(idx)}')
+                              f'only {len(idx)}; allowed: at most {len(idx)} per class')
         chosen.extend(rng.permutation(idx)[:k].tolist())
     return sorted(chosen)
 
@@ -60,13 +75,14 @@ def parse_amount(text: str) -> Tuple[Union[int, float], str]:
         ((4000, '4000'), (0.1, '10pct'), (0.01, '1pct'))
     """
     text = text.strip()
+    percent = text.endswith('%')
     try:
-        if text.endswith('%'):
-            return float(text[:-1]) / 100, f'{text[:-1]}pct'
-        value = float(text)
+        value = float(text[:-1]) / 100 if percent else float(text)
     except ValueError:
-        raise ConfigError(f'--num-labeled={text!r} is not a number; allowed: a total (4000), a '
-                          'percentage (10%) or a fraction of each class (0.01)') from None
+        raise ConfigError(f'--num-labeled={text!r} is not a number; allowed: {AMOUNT_ALLOWED}') from None
+    check_amount(value if not percent or value < 1 else math.nan, '--num-labeled', text)
+    if percent:
+        return value, f'{text[:-1]}pct'
     return (int(value), str(int(value))) if value >= 1 else (value, f'{value * 100:g}pct')
 
 

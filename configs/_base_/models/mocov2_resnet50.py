@@ -1,4 +1,7 @@
 # MoCo v2, ResNet-50 (He et al. / Chen et al.), key encoder = emanplug EMA teacher.
+# As the EMAN paper's code builds it (main_moco.py, models/moco.py of the official repository):
+# m 0.999, queue 65536, 128-d keys, MLP head 2048 -> 2048 -> 128 (with biases, PyTorch's default
+# init), T 0.2 (the official command's --moco-t 0.2).  Provenance: configs/mocov2/README.md, metafile.yml.
 model = dict(
     type='EMAMoCo',
     scheme=dict(type='bn-eman'),  # student/teacher normalisation: the one line each ablation changes

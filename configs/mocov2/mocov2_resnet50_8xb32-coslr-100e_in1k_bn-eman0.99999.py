@@ -1,3 +1,3 @@
 # Table 8: BN / EMAN, statistics momentum m = 0.99999
-_base_ = './mocov2_resnet50_8xb32-coslr-200e_in1k.py'
+_base_ = './mocov2_resnet50_8xb32-coslr-100e_in1k.py'
 model = dict(scheme=dict(type='bn-eman0.99999'))

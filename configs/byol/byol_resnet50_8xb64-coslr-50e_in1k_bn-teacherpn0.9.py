@@ -1,3 +1,3 @@
 # Table 8: BN / teacher PN, alpha = 0.9
-_base_ = './byol_resnet50_8xb64-coslr-200e_in1k.py'
+_base_ = './byol_resnet50_8xb64-coslr-50e_in1k.py'
 model = dict(scheme=dict(type='bn-teacherpn0.9'))

@@ -1,3 +1,3 @@
 # Table 1: BN / BN (teacher normalises with its batch)
-_base_ = './byol_resnet50_8xb64-coslr-200e_in1k.py'
+_base_ = './mocov2_resnet50_8xb32-coslr-100e_in1k.py'
 model = dict(scheme=dict(type='bn-bn'))

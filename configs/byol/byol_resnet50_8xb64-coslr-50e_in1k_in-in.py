@@ -1,3 +1,3 @@
 # Table 1: IN / IN
-_base_ = './mocov2_resnet50_8xb32-coslr-200e_in1k.py'
+_base_ = './byol_resnet50_8xb64-coslr-50e_in1k.py'
 model = dict(scheme=dict(type='in-in'))

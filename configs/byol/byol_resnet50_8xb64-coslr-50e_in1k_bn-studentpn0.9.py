@@ -1,3 +1,3 @@
 # Table 8: BN / student PN, alpha = 0.9
-_base_ = './byol_resnet50_8xb64-coslr-200e_in1k.py'
+_base_ = './byol_resnet50_8xb64-coslr-50e_in1k.py'
 model = dict(scheme=dict(type='bn-studentpn0.9'))

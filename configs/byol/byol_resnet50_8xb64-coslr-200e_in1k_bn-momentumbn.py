@@ -1,3 +1,0 @@
-# Momentum^2 Teacher: BN / MomentumBN
-_base_ = './byol_resnet50_8xb64-coslr-200e_in1k.py'
-model = dict(scheme=dict(type='bn-momentumbn'))

@@ -1,0 +1,3 @@
+# Table 1: BN / EMAN
+_base_ = './byol_resnet50_8xb64-coslr-50e_in1k.py'
+model = dict(scheme=dict(type='bn-eman'))

@@ -1,3 +1,0 @@
-# Momentum^2 Teacher: BN / MomentumBN
-_base_ = './mocov2_resnet50_8xb32-coslr-200e_in1k.py'
-model = dict(scheme=dict(type='bn-momentumbn'))
