@@ -1,10 +1,12 @@
 """Labeled / unlabeled splits for semi-supervised learning, as index files.
 
 A split file lists the labeled images, one per line, as paths relative to the dataset's
-image folder (``airplane/0042.jpg``) or bare file names (``n01440764_10026.JPEG``, the
-form of the ImageNet 1% / 10% lists published with the paper's code); a CSV whose first
-column is the file name (optionally a second column with the class name, and a header)
-is read too.  Lines starting with ``#`` are comments.
+image folder (``airplane/0042.jpg``) or bare file names (``n01440764_10026.JPEG``); a CSV
+whose first column is the file name (optionally a second column with the class name, and a
+header) is read too.  Lines starting with ``#`` are comments.  The official code's 1 % /
+10 % ImageNet lists, CSVs with a column ``Index`` of integer positions in torchvision's
+``ImageFolder`` order (classes sorted, then file names), are read unchanged
+(:func:`read_index_split`, :func:`image_folder_order`).
 """
 import csv
 import math
@@ -138,8 +140,54 @@ def read_split(path: str) -> List[tuple]:
     return rows
 
 
+def read_index_split(path: str) -> Optional[List[Tuple[int, int]]]:
+    """``[(line_number, index), ...]`` of a split file in the official code's format, a CSV
+    with a header and a column ``Index`` of integer positions (its 1 % / 10 % ImageNet
+    lists); None for a file of another format."""
+    if not osp.isfile(path):
+        return None
+    with open(path, newline='') as f:
+        reader = csv.reader(f)
+        header = next(reader, [])
+        columns = [c.strip().lower() for c in header]
+        if 'index' not in columns:
+            return None
+        column = columns.index('index')
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            if not row or len(row) <= column or not row[column].strip():
+                continue
+            try:
+                rows.append((number, int(row[column])))
+            except ValueError:
+                raise ConfigError(f'split {path}, line {number}: Index={row[column]!r} is not an '
+                                  'integer; allowed: positions in the sorted image folder') from None
+    if not rows:
+        raise ConfigError(f'split file {path!r} lists no images')
+    return rows
+
+
+def image_folder_order(relative_paths: Sequence[str]) -> List[int]:
+    """Dataset indices in the order of torchvision's ``ImageFolder`` (the order the official
+    code's split indices count in): classes (folders) sorted by name, then file names sorted
+    within each class.
+
+    Example:
+        >>> image_folder_order(['b/1.jpg', 'a/2.jpg', 'a/10.jpg'])
+        [2, 1, 0]
+    """
+    keys = [osp.split(p.replace('\\', '/')) for p in relative_paths]
+    return sorted(range(len(keys)), key=keys.__getitem__)
+
+
 def resolve_split(path: str, relative_paths: Sequence[str], classes: Sequence[str]) -> List[int]:
     """Dataset indices of the images a split file names; a clear error for anything else.
+
+    Reads both published formats: lists of file names (relative paths, bare names, CSVs
+    whose first column is the name) and the official code's CSV of integer positions
+    (column ``Index``) in torchvision's ``ImageFolder`` order (:func:`image_folder_order`),
+    which this dataset's images are put in to look them up, whatever order its annotation
+    file has.
 
     Args:
         path: the split file.
@@ -147,6 +195,17 @@ def resolve_split(path: str, relative_paths: Sequence[str], classes: Sequence[st
             (``<class>/<file>``).
         classes: the dataset's class names.
     """
+    positions = read_index_split(path)
+    if positions is not None:
+        order = image_folder_order(relative_paths)
+        for number, k in positions:
+            if not 0 <= k < len(order):
+                raise ConfigError(f'split {path}, line {number}: Index={k} is outside the dataset '
+                                  f'({len(order)} images); allowed: 0 to {len(order) - 1}')
+        indices = [order[k] for _, k in positions]
+        if len(set(indices)) != len(indices):
+            raise ConfigError(f'split {path} lists an image twice; allowed: each image once')
+        return sorted(indices)
     by_path = {p.replace('\\', '/'): i for i, p in enumerate(relative_paths)}
     by_name: Dict[str, List[int]] = defaultdict(list)
     for i, p in enumerate(relative_paths):
