@@ -426,7 +426,7 @@ def test_the_checkpoint_of_a_config_fits_it(inputs):
     layout of old checkpoints (teacher parts by position) and with DDP's ``module.`` prefix."""
     from mmengine.config import Config
 
-    from emanplug.cli.runner import check_checkpoint
+    from emanplug.cli.checks import check_checkpoint
     cfg = Config.fromfile(inputs['D'])
     state = torch.load(inputs['ck_moco'], weights_only=True)['state_dict']
     check_checkpoint(cfg, {'state_dict': state}, inputs['ck_moco'])
@@ -442,7 +442,8 @@ def test_the_checkpoint_of_a_config_fits_it(inputs):
 def test_every_shipped_config_passes_the_key_and_value_checks(tmp_path):
     """No false alarm: every config in configs/ passes check_config up to the data paths
     (which need datasets that are not here)."""
-    from emanplug.cli.runner import check_config, load_config, prepare_config
+    from emanplug.cli.checks import check_config
+    from emanplug.cli.runner import load_config, prepare_config
     from emanplug.errors import ConfigError
     refused = []
     for path in sorted((ROOT / 'configs').rglob('*.py')):

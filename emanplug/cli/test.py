@@ -25,7 +25,7 @@ from . import command
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     from ..evaluation.protocols import PROTOCOLS
-    from .runner import cfg_options_action
+    from .checks import cfg_options_action
     parser = argparse.ArgumentParser(prog='emanplug-test', description='Evaluate a checkpoint (emanplug)')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
@@ -50,7 +50,8 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
     from ..errors import ConfigError
     from ..evaluation import KNNEvalHook
     from ..evaluation.protocols import evaluate_frozen
-    from .runner import check_checkpoint, check_config, distributed, load_config, prepare_config
+    from .checks import check_checkpoint, check_config
+    from .runner import distributed, load_config, prepare_config
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise ConfigError(f'checkpoint {args.checkpoint!r} does not exist')

@@ -18,7 +18,7 @@ from . import command
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    from .runner import cfg_options_action
+    from .checks import cfg_options_action
     parser = argparse.ArgumentParser(prog='emanplug-train', description='Train a model (emanplug)')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where to save logs and checkpoints')
@@ -45,7 +45,8 @@ def run(argv: Optional[Sequence[str]] = None, hooks: Sequence = ()):
     register_all_modules()  # the stack fixes first, then what the config builds
     from mmengine.runner import Runner
 
-    from .runner import check_config, distributed, load_config, prepare_config
+    from .checks import check_config
+    from .runner import distributed, load_config, prepare_config
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
