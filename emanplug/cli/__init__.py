@@ -1,23 +1,24 @@
 """The command-line entry points of emanplug, one module per command.
 
-=======================  ============================  ==============================
-console script           script in a checkout          module
-=======================  ============================  ==============================
-``emanplug-train``       ``tools/train.py``            :mod:`emanplug.cli.train`
-``emanplug-test``        ``tools/test.py``             :mod:`emanplug.cli.test`
-``emanplug-export``      ``tools/export_backbone.py``  :mod:`emanplug.cli.export`
-``emanplug-split``       ``tools/make_split.py``       :mod:`emanplug.cli.split`
-``emanplug-quickstart``  ``tools/quickstart.py``       :mod:`emanplug.cli.quickstart`
-``emanplug-run-table``   ``tools/run_table.py``        :mod:`emanplug.cli.run_table`
-``emanplug-summarize``   ``tools/summarize_runs.py``   :mod:`emanplug.cli.summarize`
-=======================  ============================  ==============================
+==========================  ===============================  =================================
+console script              script in a checkout             module
+==========================  ===============================  =================================
+``emanplug-train``          ``tools/train.py``               :mod:`emanplug.cli.train`
+``emanplug-test``           ``tools/test.py``                :mod:`emanplug.cli.test`
+``emanplug-export``         ``tools/export_backbone.py``     :mod:`emanplug.cli.export`
+``emanplug-split``          ``tools/make_split.py``          :mod:`emanplug.cli.split`
+``emanplug-quickstart``     ``tools/quickstart.py``          :mod:`emanplug.cli.quickstart`
+``emanplug-run-table``      ``tools/run_table.py``           :mod:`emanplug.cli.run_table`
+``emanplug-summarize``      ``tools/summarize_runs.py``      :mod:`emanplug.cli.summarize`
+``emanplug-fake-imagenet``  ``tools/make_fake_imagenet.py``  :mod:`emanplug.cli.fake_imagenet`
+==========================  ===============================  =================================
 
 Every command module has ``main(argv=None)``, the command itself (a user error ends it
 with one line ``error: ...`` and exit status 1), and ``run(argv=None)``, the same from
 Python: it returns what the command made (a Runner, metrics, a path, runs) and raises
 :class:`~emanplug.errors.ConfigError` instead of exiting.  ``python -m emanplug.cli.train``
 works too.  What the commands do around MMEngine's Runner lives in
-:mod:`emanplug.cli.runner`; the library code they call lives with the library
+:mod:`emanplug.cli.runner`, the checks of a config in :mod:`emanplug.cli.checks`; the library code they call lives with the library
 (:mod:`emanplug.datasets.splits`, :mod:`emanplug.evaluation`, :mod:`emanplug.checkpoint`).
 
 Example:
