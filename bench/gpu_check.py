@@ -293,13 +293,10 @@ def cell_config(method: str, scheme: str, data_root: str, divisor: int):
 
 def time_cell(method: str, scheme: str, data_root: str, args, divisor: int) -> dict:
     import torch
-    from mmengine.runner import Runner
+    from step_time import timing_runner  # bench/step_time.py (this script's folder)
 
+    from emanplug.cli.checks import check_config
     from emanplug.cli.runner import prepare_config
-    try:
-        from emanplug.cli.checks import check_config
-    except ImportError:  # before the checks had their own module
-        from emanplug.cli.runner import check_config
     from emanplug.core.distributed import world_size
     from emanplug.hooks.eman_hook import find_teachers
 
@@ -307,16 +304,7 @@ def time_cell(method: str, scheme: str, data_root: str, args, divisor: int) -> d
     work = tempfile.mkdtemp(prefix='emanplug-gpu-cell-')
     prepare_config(cfg, work, None, True, config)  # --amp: AmpOptimWrapper on CUDA
     check_config(cfg, 'train')
-    runner = Runner.from_cfg(cfg)
-    runner.logger.setLevel('WARNING')
-    loop = runner.train_loop  # builds the dataloader
-    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
-    runner._init_model_weights()
-    hooks = [h for h in runner.hooks if type(h).__name__ == 'EMANHook']
-    for h in hooks:
-        h.before_train(runner)
-    data = next(iter(loop.dataloader))
-    runner.model.train()
+    runner, hooks, data = timing_runner(cfg)  # bench/step_time.py
     losses = []
 
     def step(i):

@@ -109,6 +109,24 @@ def time_steps(step, warmup: int, steps: int):
     return statistics.median(times), times
 
 
+def timing_runner(cfg):
+    """``(runner, its EMANHooks, one real batch)``: a Runner built from ``cfg`` as
+    tools/train.py builds it, weights initialised and the hooks prepared, ready for timing
+    ``train_step`` (also used by bench/gpu_check.py)."""
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    runner.logger.setLevel('WARNING')
+    loop = runner.train_loop  # builds the dataloader
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    runner._init_model_weights()
+    hooks = [h for h in runner.hooks if type(h).__name__ == 'EMANHook']
+    for h in hooks:
+        h.before_train(runner)
+    batch = next(iter(loop.dataloader))
+    runner.model.train()
+    return runner, hooks, batch
+
+
 def worker(config: str, launcher: str, warmup: int, steps: int, out: str) -> None:
     """One cell: build as tools/train.py does, time train_step + EMANHook on one batch."""
     import torch
@@ -117,7 +135,6 @@ def worker(config: str, launcher: str, warmup: int, steps: int, out: str) -> Non
     from emanplug.registry import register_all_modules
     register_all_modules()
     from emanplug.core.distributed import rank, world_size
-    from mmengine.runner import Runner
     cfg = load_config(config)
     cfg.launcher = launcher
     tmp = tempfile.mkdtemp(prefix='emanplug-bench-')
@@ -125,16 +142,7 @@ def worker(config: str, launcher: str, warmup: int, steps: int, out: str) -> Non
     with distributed(launcher):
         if world_size() > 1:
             torch.set_num_threads(1)
-        runner = Runner.from_cfg(cfg)
-        runner.logger.setLevel('WARNING')
-        loop = runner.train_loop  # builds the dataloader
-        runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
-        runner._init_model_weights()
-        hooks = [h for h in runner.hooks if type(h).__name__ == 'EMANHook']
-        for h in hooks:
-            h.before_train(runner)
-        batch = next(iter(loop.dataloader))
-        runner.model.train()
+        runner, hooks, batch = timing_runner(cfg)
 
         def step():
             for h in hooks:

@@ -7,7 +7,7 @@
 # Provenance of every value: configs/mocov2/README.md and metafile.yml.
 # Main config of its family (rows: mocov2_resnet50_8xb32-coslr-100e_in1k_{scheme}.py, which
 # change only the scheme); on its own it trains with the family's default scheme, BN / EMAN.
-_base_ = './mocov2_resnet50_8xb32-coslr-200e_in1k.py'
+_base_ = ['./mocov2_resnet50_8xb32-coslr-200e_in1k.py', '../_base_/datasets/imagenet_knn_monitor.py']
 max_epochs = 100
 warmup_epochs = 5
 param_scheduler = [
@@ -17,23 +17,4 @@ param_scheduler = [
          begin=warmup_epochs, end=max_epochs),
 ]
 train_cfg = dict(max_epochs=max_epochs)
-data_root = 'data/imagenet/'
-knn_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=256, edge='short', backend='pillow'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
-custom_hooks = [
-    dict(type='EMANHook'),
-    dict(type='KNNEvalHook', interval=5, k=20,
-         # every neighbour votes with weight exp(s / T) ~ 1: the official majority vote
-         temperature=1e9,
-         bank=dict(type='LabeledSubset', split_file='data/imagenet/splits/10percent.txt',
-                   dataset=dict(type='ImageNet', data_root=data_root, split='train',
-                                pipeline=knn_pipeline)),
-         # meta/val.txt is in random class order: its first 25,000 images are half of val
-         query=dict(type='ImageNet', data_root=data_root, split='val', indices=25000,
-                    pipeline=knn_pipeline),
-         batch_size=256, num_workers=8),
-]
+custom_hooks = [dict(type='EMANHook'), {{_base_.knn_monitor}}]
