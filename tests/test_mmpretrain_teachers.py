@@ -205,3 +205,33 @@ def test_two_gloo_processes_train_mmpretrains_moco_with_an_eman_teacher(imagenet
     # student: its running_var would then equal the student's)
     name = f'{attr}.module.0.bn1.running_var'
     assert torch.isfinite(sd[name]).all() and not torch.equal(sd[name], sd['backbone.bn1.running_var'])
+
+
+@pytest.mark.parametrize('scheme', __import__('emanplug.models.averaged_teacher',
+                                              fromlist=['x']).model_schemes())
+def test_every_plain_forward_scheme_converts_mmpretrains_moco(scheme):
+    """Built directly (no Runner): each scheme the hook allows converts mmpretrain's MoCo after
+    its optimizer exists, and the optimizer still trains every tensor the student uses."""
+    from mmpretrain.registry import MODELS
+    from mmpretrain.structures import DataSample
+
+    from emanplug.models.averaged_teacher import convert_averaged_teachers
+    model = MODELS.build(dict(
+        type='MoCo', queue_len=8, feat_dim=16, momentum=0.01,
+        backbone=dict(type='ResNet', depth=18, base_channels=32, norm_cfg=dict(type='SyncBN')),
+        neck=dict(type='MoCoV2Neck', in_channels=256, hid_channels=32, out_channels=16,
+                  with_avg_pool=True),
+        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2)))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    assert convert_averaged_teachers(model, scheme) == ['encoder_k']
+    teacher = model.encoder_k
+    assert teacher.scheme.token == scheme and teacher.momentum == pytest.approx(0.99)
+    stepped = {id(p) for g in optimizer.param_groups for p in g['params']}
+    assert all(id(p) in stepped for p in model.backbone.parameters())
+    views = [torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32)]
+    for _ in range(2):
+        loss = model.loss(views, [DataSample() for _ in range(4)])['loss']
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert int(teacher.steps) == 2 and torch.isfinite(loss)
