@@ -17,7 +17,12 @@ def test_quickstart_writes_table_plot_and_numbers(tmp_path, capsys):
     assert '| bn-bn |' in table and '| bn-eman |' in table
     assert (tmp_path / 'quickstart_curves.png').stat().st_size > 10000
     numbers = json.loads((tmp_path / 'quickstart_results.json').read_text())
-    assert numbers[1]['scheme'] == 'bn-eman' and numbers[1]['teacher_metric'][-1][0] == 2
+    runs = numbers['runs']
+    assert runs[1]['scheme'] == 'bn-eman' and runs[1]['teacher_metric'][-1][0] == 2
+    # printed first: the BN teacher's output for sample 0 depends on its batch-mates, EMAN's not
+    dependence = numbers['batch_dependence']
+    assert dependence['bn-eman'] == dict(relative_change=0.0, bitwise_identical=True)
+    assert dependence['bn-bn']['relative_change'] > 0.01
     # the console: a header and one line per epoch per run, then the table and the paths
     out = capsys.readouterr()
     lines = (out.out + out.err).splitlines()
@@ -30,3 +35,5 @@ def test_quickstart_writes_table_plot_and_numbers(tmp_path, capsys):
         assert 'Epoch(train)' in (tmp_path / scheme / 'console.log').read_text()
     assert table.splitlines()[0] in lines and f'curves: {tmp_path / "quickstart_curves.png"}' in lines
     assert not any('Epoch(train)' in line or line.startswith('Config') for line in lines)
+    assert lines[0].startswith("=== Does a teacher's output for one image depend")
+    assert '(bitwise identical)' in lines[2] and 'EMAN teacher' in lines[2]

@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import sys
 import time
 from typing import List, Optional, Sequence, TextIO
@@ -40,14 +41,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def scheme_configs() -> dict:
-    """``{scheme token: path}`` of the quickstart's rows, ``configs/quickstart/*_<scheme>.py``
-    (the main config beside them, ``{algorithm}_{backbone}_{schedule}_{dataset}.py``, names no
-    scheme)."""
+    """``{row: path}`` of the quickstart's rows, ``configs/quickstart/*_<scheme>.py``: the row is
+    the scheme token, with ``+warm<N>`` for the warm-started family (``...-bnwarm<N>_digits_*``;
+    the main configs, ``{algorithm}_{backbone}_{schedule}_{dataset}.py``, name no scheme)."""
     rows = {}
     for path in sorted(glob.glob(osp.join(CONFIG_DIR, '*.py'))):
         parts = osp.basename(path)[:-3].split('_')
         if len(parts) > 4:
-            rows[parts[-1]] = path
+            warm = re.search(r'-bnwarm(\d+)$', parts[2])
+            rows[parts[-1] + (f'+warm{warm.group(1)}' if warm else '')] = path
     return rows
 
 
@@ -109,6 +111,55 @@ class EpochProgress(Hook):
                     f'{self._knn(runner)}  {time.time() - self.start:.1f} s')
 
 
+def batch_dependence(config: str, seed: int = 0) -> dict:
+    """What the two teachers do with one sample, measured before any training: sample 0 of
+    the digits train split is passed once with the next 63 images as batch-mates and once with
+    63 others, through a BN teacher (batch statistics) and an EMAN teacher (running statistics)
+    of the same untrained student built from ``config``.  Returns ``{scheme: (relative change
+    of sample 0's output, bitwise equal)}``; the change is max |a - b| / max |a|."""
+    import copy
+
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+
+    from ..core.teacher import EMATeacher, prepare_student
+    from ..datasets.digits import Digits
+    cfg = Config.fromfile(config)
+    images = [d['img'] for d in Digits(split='train', pipeline=[]).load_data_list()[:127]]
+    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
+    pre = cfg.model.data_preprocessor
+    x = (x - torch.tensor(pre.mean).view(1, 3, 1, 1)) / torch.tensor(pre.std).view(1, 3, 1, 1)
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg.model)
+    student = nn.Sequential(model.backbone, model.neck)
+    result = {}
+    for scheme in ('bn-bn', 'bn-eman'):
+        teacher = EMATeacher(prepare_student(copy.deepcopy(student), scheme), scheme)
+        teacher.train()
+        a = teacher(x[:64])[0][0]
+        b = teacher(torch.cat([x[:1], x[64:127]]))[0][0]
+        result[scheme] = (float((a - b).abs().max() / a.abs().max()), bool(torch.equal(a, b)))
+    return result
+
+
+def print_batch_dependence(config: str, seed: int) -> dict:
+    """Print :func:`batch_dependence` in three lines; returns it."""
+    start = time.time()
+    result = batch_dependence(config, seed)
+    print('=== Does a teacher\'s output for one image depend on the other images of its batch? '
+          '(untrained network; sample 0 with two different sets of 63 batch-mates)')
+    for scheme, what in (('bn-bn', 'BN teacher, batch statistics'),
+                         ('bn-eman', 'EMAN teacher, running statistics')):
+        change, same = result[scheme]
+        print(f'  {what:<34} sample 0\'s output changes by {100 * change:.2f}%'
+              f'{" (bitwise identical)" if same else ""}')
+    print(f'  ({time.time() - start:.1f} s)', flush=True)
+    return result
+
+
 def train_scheme(scheme: str, args: argparse.Namespace) -> dict:
     """Train the quickstart config of ``scheme``; returns its run
     (:func:`emanplug.evaluation.results.load_run`) with ``config`` and ``minutes``.  The
@@ -159,13 +210,17 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
     from ..evaluation.results import per_run_table, plot, to_record
     args = parse_args(argv)
     os.makedirs(args.work_dir, exist_ok=True)
+    dependence = print_batch_dependence(config_for(args.schemes[0]), args.seed)
     runs = [train_scheme(scheme, args) for scheme in args.schemes]
     summary = per_run_table(runs)
     png = osp.join(args.work_dir, 'quickstart_curves.png')
     numbers = osp.join(args.work_dir, 'quickstart_results.json')
     plot(runs, png, teacher=True)
     with open(numbers, 'w') as f:
-        json.dump([to_record(r, extra=('config', 'minutes', 'teacher_metric')) for r in runs], f, indent=1)
+        json.dump(dict(batch_dependence={k: dict(relative_change=c, bitwise_identical=b)
+                                         for k, (c, b) in dependence.items()},
+                       runs=[to_record(r, extra=('config', 'minutes', 'teacher_metric')) for r in runs]),
+                  f, indent=1)
     with open(osp.join(args.work_dir, 'quickstart_table.md'), 'w') as f:
         f.write(summary + '\n')
     print('\n' + summary)

@@ -52,6 +52,9 @@ def load_run(work_dir: str) -> Optional[dict]:
         scheme = 'default'
     else:
         scheme = build_scheme(model.scheme).token
+    warm = [h for h in cfg.get('custom_hooks') or [] if h.get('type') == 'WarmStartHook']
+    if warm:  # emanplug's warm start is a row of its own: '<scheme>+warm<N>'
+        scheme += f"+warm{warm[0].get('num_batches', 10)}"
     losses, metrics, teacher = {}, {}, {}  # by step / epoch: a later start overrides what it repeats
     for scalars in logs:
         last_iter = 0  # validation rows carry the epoch as step (0 in iteration-based loops)
