@@ -9,3 +9,10 @@ and what is allowed; ``tools/train.py`` prints that line instead of a traceback.
 
 class ConfigError(ValueError):
     """A user-facing configuration error with a one-line message."""
+
+
+def check_count(value, key: str) -> int:
+    """Return ``value`` if it is an integer >= 1 (not a bool); raise ConfigError naming ``key``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f'{key}={value!r} is not allowed; allowed: an integer >= 1')
+    return value

@@ -37,6 +37,16 @@ def find_teachers(model) -> List[EMATeacher]:
     return [m for m in model.modules() if isinstance(m, EMATeacher)]
 
 
+def require_teachers(model, hook: str) -> List[EMATeacher]:
+    """:func:`find_teachers`, or a ConfigError naming ``hook`` when the model has none."""
+    teachers = find_teachers(model)
+    if not teachers:
+        raise ConfigError(f'{hook}: model {type(model).__name__} has no EMATeacher; allowed: a '
+                          'model built with a teacher (e.g. emanplug MoCo, BYOL, FixMatch with a '
+                          'teacher scheme)')
+    return teachers
+
+
 @HOOKS.register_module()
 class EMANHook(Hook):
     """Updates every EMA teacher of the model from its student after each training iteration.
@@ -79,11 +89,7 @@ class EMANHook(Hook):
 
     def _teachers(self, runner) -> List[EMATeacher]:
         if not self.teachers:
-            self.teachers = find_teachers(runner.model)
-            if not self.teachers:
-                raise ConfigError(f'EMANHook: model {type(runner.model).__name__} has no '
-                                  'EMATeacher; allowed: a model built with a teacher (e.g. '
-                                  'emanplug MoCo, BYOL, FixMatch with a teacher scheme)')
+            self.teachers = require_teachers(runner.model, 'EMANHook')
             for teacher in self.teachers:
                 teacher.set_momentum(self.momentum, self.momentum_schedule)
         return self.teachers

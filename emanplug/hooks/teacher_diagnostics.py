@@ -7,8 +7,8 @@ from mmengine.registry import HOOKS
 
 from ..core.diagnostics import TeacherProbe
 from ..core.teacher import EMATeacher
-from ..errors import ConfigError
-from .eman_hook import find_teachers
+from ..errors import ConfigError, check_count
+from .eman_hook import require_teachers
 
 #: The scalars logged, ``train/teacher_<name>``, from :meth:`TeacherProbe.summary`.
 DIAGNOSTICS = ('stat_gap_mean', 'stat_gap_logvar', 'output_std')
@@ -52,10 +52,7 @@ class TeacherDiagnosticsHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self, interval: int = 50) -> None:
-        if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
-            raise ConfigError(f'TeacherDiagnosticsHook.interval={interval!r} is not allowed; '
-                              'allowed: an integer >= 1')
-        self.interval = interval
+        self.interval = check_count(interval, 'TeacherDiagnosticsHook.interval')
         self.teachers: List[EMATeacher] = []
         self.probes: List[TeacherProbe] = []
 
@@ -79,11 +76,7 @@ class TeacherDiagnosticsHook(Hook):
         if not self.every_n_inner_iters(batch_idx, self.interval):
             return
         if not self.teachers:
-            self.teachers = find_teachers(runner.model)
-            if not self.teachers:
-                raise ConfigError(f'TeacherDiagnosticsHook: model {type(runner.model).__name__} '
-                                  'has no EMATeacher; allowed: a model built with a teacher (e.g. '
-                                  'emanplug MoCo, BYOL, FixMatch with a teacher scheme)')
+            self.teachers = require_teachers(runner.model, 'TeacherDiagnosticsHook')
         self.probes = [TeacherProbe(t).attach() for t in self.teachers]
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:

@@ -11,8 +11,8 @@ from mmengine.registry import HOOKS
 from torch.utils.data import DataLoader
 
 from ..core.warm_start import warm_start_teacher
-from ..errors import ConfigError
-from .eman_hook import find_teachers, get_rng_state, set_rng_state
+from ..errors import ConfigError, check_count
+from .eman_hook import get_rng_state, require_teachers, set_rng_state
 
 
 def student_views(model: torch.nn.Module, inputs: Any) -> List[torch.Tensor]:
@@ -87,10 +87,7 @@ class WarmStartHook(Hook):
     priority = 'ABOVE_NORMAL'
 
     def __init__(self, num_batches: int = 10) -> None:
-        if not isinstance(num_batches, int) or isinstance(num_batches, bool) or num_batches < 1:
-            raise ConfigError(f'WarmStartHook.num_batches={num_batches!r} is not allowed; '
-                              'allowed: an integer >= 1')
-        self.num_batches = num_batches
+        self.num_batches = check_count(num_batches, 'WarmStartHook.num_batches')
         self.record: Optional[dict] = None  # what the warm start of this run did
 
     def _batches(self, runner, model: torch.nn.Module) -> Iterator[List[torch.Tensor]]:
@@ -106,11 +103,7 @@ class WarmStartHook(Hook):
                                'warm start belongs to iteration 0 and is not repeated')
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        teachers = find_teachers(model)
-        if not teachers:
-            raise ConfigError(f'WarmStartHook: model {type(model).__name__} has no EMATeacher; '
-                              'allowed: a model built with a teacher (e.g. emanplug MoCo, BYOL, '
-                              'FixMatch with a teacher scheme)')
+        teachers = require_teachers(model, 'WarmStartHook')
         passes = 0
 
         def forward(student: torch.nn.Module, views: List[torch.Tensor]) -> None:
