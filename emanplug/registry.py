@@ -17,4 +17,5 @@ def register_all_modules() -> None:
     from . import compat
     compat.apply()
     from . import datasets, evaluation, hooks, models, testing  # noqa: F401  (registers them)
+    from . import engine  # noqa: F401  (registers CPUAutocastOptimWrapper)
     _registered = True

@@ -7,6 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / 'docs' / 'bench' / 'gpu.md'
 
@@ -46,7 +48,9 @@ def test_gpu_check_cells_pass_the_config_checks(tmp_path):
                 prepare_config(cfg, str(tmp_path / 'work'), None, True, config)
                 check_config(cfg, 'check')  # every key known, the data where the config reads it
                 assert cfg.model.scheme.type == scheme
-                assert [h['type'] for h in cfg.custom_hooks] == ['EMANHook', 'NonFiniteGuardHook']
+                cpu_only = [] if torch.cuda.is_available() else ['CPUShareHook']
+                assert [h['type'] for h in cfg.custom_hooks] == ['EMANHook', 'NonFiniteGuardHook',
+                                                                 *cpu_only]
 
 
 def test_gpu_check_report_of_measured_rows(tmp_path):

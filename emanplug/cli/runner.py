@@ -75,11 +75,7 @@ def prepare_config(cfg: Config, work_dir: Optional[str] = None, resume: Optional
     elif resume is not None:
         cfg.resume, cfg.load_from = True, resume
     if amp:
-        if torch.cuda.is_available():
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        else:
-            print('[emanplug] --amp needs a CUDA GPU; none found, training in float32')
+        print(f'[emanplug] {apply_amp(cfg)}', flush=True)
     if not torch.cuda.is_available():  # CPU processes: gloo, and DDP without device_ids
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
         if cfg.get('model_wrapper_cfg') is None:
@@ -90,8 +86,54 @@ def prepare_config(cfg: Config, work_dir: Optional[str] = None, resume: Optional
     dist_cfg.setdefault('timeout', PEER_TIMEOUT['nccl' if torch.cuda.is_available() else 'gloo'])
     if 'NonFiniteGuardHook' not in _hook_types(cfg):  # on by default (enabled=False turns it off)
         cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='NonFiniteGuardHook')]
+    if not torch.cuda.is_available() and 'CPUShareHook' not in _hook_types(cfg):
+        cfg.custom_hooks = [*cfg.custom_hooks, dict(type='CPUShareHook')]  # fewer threads when shared
     strip_collate_scope(cfg)
     return cfg
+
+
+def apply_amp(cfg: Config) -> str:
+    """``--amp``: switch ``cfg.optim_wrapper`` to the mixed precision this machine has and
+    return one line saying which precision was chosen.
+
+    * CUDA: ``AmpOptimWrapper``, float16 with dynamic loss scaling, or bfloat16 with
+      ``--cfg-options optim_wrapper.dtype=bfloat16``;
+    * a CPU with native bfloat16 (:func:`emanplug.engine.cpu_bf16_support`):
+      ``CPUAutocastOptimWrapper``, bfloat16 autocast (mmengine's AmpOptimWrapper needs a GPU);
+    * any other CPU: float32, the config unchanged.
+
+    Example:
+        >>> cfg = Config(dict(optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1))))
+        >>> apply_amp(cfg)   # on a CPU with avx512_bf16
+        '--amp: CPU bfloat16 autocast (avx512_bf16; CPUAutocastOptimWrapper)'
+    """
+    wrapper = cfg.get('optim_wrapper')
+    if not wrapper:
+        raise ConfigError('--amp: the config has no optim_wrapper; allowed: --amp with a '
+                          'config that trains (sets optim_wrapper)')
+    dtype = wrapper.get('dtype')
+    dtype = None if dtype is None else str(dtype).replace('torch.', '')
+    if torch.cuda.is_available():
+        if dtype not in (None, 'float16', 'bfloat16'):
+            raise ConfigError(f'optim_wrapper.dtype={dtype!r} with --amp on CUDA; allowed: '
+                              "'float16' (default) or 'bfloat16'")
+        wrapper.type = 'AmpOptimWrapper'
+        wrapper.setdefault('loss_scale', 'dynamic')
+        if dtype == 'bfloat16':
+            return '--amp: CUDA bfloat16 autocast (AmpOptimWrapper)'
+        return f'--amp: CUDA float16 autocast, loss scale {wrapper.loss_scale} (AmpOptimWrapper)'
+    if dtype not in (None, 'bfloat16'):
+        raise ConfigError(f'optim_wrapper.dtype={dtype!r} with --amp on a CPU; allowed: '
+                          "'bfloat16' (CPU autocast)")
+    from ..engine.amp import BF16_CPU_FLAGS, cpu_bf16_support
+    flag = cpu_bf16_support()
+    if flag is None:
+        wrapper.pop('dtype', None)  # OptimWrapper takes no dtype
+        return (f'--amp: no CUDA GPU and this CPU has no native bfloat16 '
+                f'({" / ".join(BF16_CPU_FLAGS)}); training in float32')
+    wrapper.pop('loss_scale', None)  # bfloat16 needs no loss scaling
+    wrapper.update(type='CPUAutocastOptimWrapper', dtype='bfloat16')
+    return f'--amp: CPU bfloat16 autocast ({flag}; CPUAutocastOptimWrapper)'
 
 
 #: Seconds a process waits for its peers in a collective operation before the job ends

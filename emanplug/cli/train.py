@@ -24,7 +24,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='where to save logs and checkpoints')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT, or from the latest checkpoint of the work dir')
-    parser.add_argument('--amp', action='store_true', help='mixed precision (CUDA only)')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: CUDA float16 (bfloat16 with --cfg-options '
+                             'optim_wrapper.dtype=bfloat16), or bfloat16 autocast on a CPU with '
+                             'native bfloat16; float32 otherwise (one line says which)')
     parser.add_argument('--cfg-options', nargs='+', action=cfg_options_action(),
                         help='override config keys, e.g. train_cfg.max_epochs=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')

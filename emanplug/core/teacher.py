@@ -3,10 +3,17 @@
 Plain PyTorch, usable from any training loop (see ``examples/lightly_moco_eman.py``)
 and driven in MMEngine by :class:`emanplug.hooks.EMANHook`.  Momenta follow the
 paper's convention: ``m`` is the weight of the teacher's *old* value.
+
+Wrapped students (``torch.compile``, ``DistributedDataParallel`` / ``DataParallel``, mmengine's
+model wrappers) are unwrapped to the plain module (:func:`unwrap_module`); the teacher is a
+plain module.  Under ``torch.autocast`` the teacher keeps float32 parameters and buffers and
+its update runs with autocast disabled, in the teacher's precision.
 """
+import contextlib
 import copy
-from operator import is_
-from typing import Any, List, Optional, Sequence, Tuple, Union
+import sys
+from operator import attrgetter, is_, ne
+from typing import Any, ContextManager, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.distributed as dist
@@ -48,6 +55,49 @@ def ema_update_(teacher: Sequence[torch.Tensor], student: Sequence[torch.Tensor]
 STUDENT_MARK = '_emanplug_student_scheme'
 
 
+def _inner_module(module: nn.Module) -> Optional[nn.Module]:
+    """The module one wrapper inside ``module``, or None when it is not a wrapper."""
+    inner = getattr(module, '_orig_mod', None)  # torch.compile's OptimizedModule
+    if isinstance(inner, nn.Module):
+        return inner
+    if isinstance(module, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+        return module.module
+    mm = sys.modules.get('mmengine.model')  # mmengine's wrappers, only where it is loaded already
+    if mm is not None and mm.is_model_wrapper(module):
+        return module.module
+    return None
+
+
+def _wrapper_chain(module: nn.Module) -> List[nn.Module]:
+    """``[module, the module it wraps, ..., the plain module]``."""
+    chain = [module]
+    inner = _inner_module(module)
+    while inner is not None and all(inner is not m for m in chain):
+        chain.append(inner)
+        inner = _inner_module(inner)
+    return chain
+
+
+def unwrap_module(module: nn.Module) -> nn.Module:
+    """The plain module inside ``module``'s wrappers, unwrapped repeatedly: ``torch.compile``'s
+    ``OptimizedModule`` (``._orig_mod``), ``DistributedDataParallel`` / ``DataParallel`` and,
+    when mmengine is loaded, its model wrappers (``.module``).  A plain module is returned as it is.
+
+    Example:
+        >>> net = nn.Linear(4, 4)
+        >>> unwrap_module(nn.DataParallel(torch.compile(net))) is net
+        True
+    """
+    return _wrapper_chain(module)[-1]
+
+
+def _holds_parameters(wrapper: nn.Module) -> bool:
+    """Whether a wrapper keeps references to its module's parameters (DDP's gradient buckets),
+    so that replacing a layer inside it leaves the wrapper with stale parameters."""
+    return not (isinstance(getattr(wrapper, '_orig_mod', None), nn.Module)
+                or isinstance(wrapper, nn.DataParallel))
+
+
 def prepare_student(student: nn.Module, scheme: Union[str, dict, NormScheme] = 'eman') -> nn.Module:
     """Give ``student`` the scheme's normalisation; call it before building the optimizer.
 
@@ -58,6 +108,11 @@ def prepare_student(student: nn.Module, scheme: Union[str, dict, NormScheme] = '
     explicit step that comes first, and :class:`EMATeacher` refuses a student that did not
     go through it.  The student is converted in place and returned.
 
+    A wrapped student (``torch.compile``, DDP, DataParallel, mmengine's wrappers) is converted
+    and marked through its wrappers (:func:`unwrap_module`); the wrapper is returned.  A
+    scheme that replaces layers of a student already inside DDP is refused (DDP would keep
+    synchronising the old parameters): prepare the student before wrapping it in DDP.
+
     Example:
         >>> student = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
         >>> student = prepare_student(student, 'gn-gn')   # BN -> GroupNorm
@@ -65,10 +120,17 @@ def prepare_student(student: nn.Module, scheme: Union[str, dict, NormScheme] = '
         >>> teacher = EMATeacher(student, 'gn-gn')
     """
     scheme = build_scheme(scheme)
-    if scheme.convert_student(student) is not student:
+    *wrappers, module = _wrapper_chain(student)
+    before = [id(p) for p in module.parameters()]
+    if scheme.convert_student(module) is not module:
         raise ConfigError(f'scheme {scheme.name!r} cannot convert a student that is itself a '
                           'norm layer; allowed: a module containing its norm layers')
-    setattr(student, STUDENT_MARK, scheme.token)
+    held = [type(w).__name__ for w in wrappers if _holds_parameters(w)]
+    if held and [id(p) for p in module.parameters()] != before:
+        raise ConfigError(f'prepare_student: scheme {scheme.token!r} replaced norm layers of a '
+                          f'student already wrapped in {held[0]}, which keeps the old parameters; '
+                          'allowed: prepare_student(module, ...) before wrapping it')
+    setattr(module, STUDENT_MARK, scheme.token)
     return student
 
 
@@ -76,9 +138,10 @@ def build_teacher(student: nn.Module, scheme: Union[str, dict, NormScheme] = 'em
     """A teacher for ``student``: an exact copy, gradients off, norm layers as ``scheme`` says.
 
     The student is expected to be prepared already (:func:`prepare_student`);
-    :class:`EMATeacher` checks that and builds the teacher with this function.
+    :class:`EMATeacher` checks that and builds the teacher with this function.  A wrapped
+    student (:func:`unwrap_module`) gives a teacher copied from the plain module inside.
     """
-    teacher = build_scheme(scheme).convert_teacher(copy.deepcopy(student))
+    teacher = build_scheme(scheme).convert_teacher(copy.deepcopy(unwrap_module(student)))
     for p in teacher.parameters():
         p.requires_grad_(False)
     return teacher
@@ -98,10 +161,20 @@ class EMATeacher(nn.Module):
     (MomentumBN), so one call per step is all a training loop needs.
 
     The student is referenced, not owned: it is not part of this module's
-    ``state_dict``.
+    ``state_dict``.  A wrapped student (``torch.compile``, DDP, DataParallel, mmengine's
+    wrappers) is followed through its wrappers: the teacher is a plain copy of the module
+    inside, its tensors are paired by that module's names (no ``_orig_mod.`` / ``module.``).
+
+    Mixed precision: under ``torch.autocast`` the teacher's forward runs in low precision
+    like the student's, while its parameters and buffers stay in their own dtype (float32
+    for a float32 student, as under autocast) and :meth:`update`, :meth:`reset_to_student`
+    and :meth:`average_buffers_across_processes` run with autocast disabled.  The update is
+    eq. (1) / (9) in the teacher's dtype: a student tensor of another dtype (e.g. a
+    ``.half()``-ed student) is cast to the teacher's dtype first, so a float32 teacher stays
+    float32 and keeps the precision an EMA with ``m`` close to 1 needs.
 
     Args:
-        student (nn.Module): the online network (e.g. backbone + neck).
+        student (nn.Module): the online network (e.g. backbone + neck), possibly wrapped.
         scheme: scheme name, token, dict or instance (see :func:`build_scheme`). Default 'eman'.
         momentum (float): paper-convention m of eq. (1), weight of the old value. Default 0.999.
         momentum_schedule (str): 'constant' (MoCo, FixMatch) or 'cosine' (BYOL). Default 'constant'.
@@ -121,6 +194,7 @@ class EMATeacher(nn.Module):
         super().__init__()
         self.scheme = build_scheme(scheme)
         self.set_momentum(momentum, momentum_schedule)
+        student = unwrap_module(student)
         prepared = getattr(student, STUDENT_MARK, None)
         if prepared != self.scheme.token:
             found = f' (it was prepared for {prepared!r})' if prepared else ''
@@ -144,7 +218,7 @@ class EMATeacher(nn.Module):
 
     @property
     def student(self) -> nn.Module:
-        """The student this teacher follows."""
+        """The student this teacher follows (the plain module inside its wrappers)."""
         return self._student[0]
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -211,6 +285,16 @@ class EMATeacher(nn.Module):
             snapshot=self._snapshot())
         return cache
 
+    def _no_autocast(self) -> ContextManager:
+        """``torch.autocast(device_type, enabled=False)`` for the device type of the teacher's
+        tensors (a null context for a teacher without tensors or a device without autocast)."""
+        tensor = next(self.module.parameters(), None)
+        if tensor is None:
+            tensor = next(self.module.buffers(), None)
+        if tensor is None or not torch.amp.is_autocast_available(tensor.device.type):
+            return contextlib.nullcontext()
+        return torch.autocast(tensor.device.type, enabled=False)
+
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
         # a teacher of named parts (backbone, neck, ...) also reads the keys of checkpoints
         # written when they were positional (``teacher.module.0.`` = the first part)
@@ -231,9 +315,10 @@ class EMATeacher(nn.Module):
         """Make the teacher an exact copy of the student again (every matching parameter and
         buffer), e.g. after a framework re-initialised the student's weights."""
         params, floats, others = self.tensor_pairs()
-        for pairs in (params, floats, others):
-            if pairs:
-                torch._foreach_copy_(*_unzip(pairs))
+        with self._no_autocast():
+            for pairs in (params, floats, others):
+                if pairs:
+                    torch._foreach_copy_(*_unzip(pairs))  # casts to the teacher's dtypes
 
     @torch.no_grad()
     def update(self, step: Optional[int] = None, total: Optional[int] = None, *,
@@ -243,7 +328,9 @@ class EMATeacher(nn.Module):
         Call it once after each optimizer step.  With ``step`` (0-based) and ``total``
         the momentum follows the teacher's schedule (:meth:`momentum_at`) and the scheme
         learns the progress ``(step + 1) / total`` for the next forward (MomentumBN);
-        without them the base momentum is used.
+        without them the base momentum is used.  It runs with autocast disabled, in the
+        teacher's dtypes (student values of another dtype are cast to them), so it may be
+        called inside a ``torch.autocast`` block.
 
         Args:
             step: the optimizer step just taken, counted from 0.
@@ -262,16 +349,19 @@ class EMATeacher(nn.Module):
         buffer_m = self.scheme.buffer_momentum(m)
         if buffer_m is not None:
             buffer_m = check_momentum(buffer_m, 'buffer momentum')
-        if buffer_m == m:  # EMAN: parameters and statistics in one vectorised call
-            ema_update_(*lists['both'], m)
-        else:
-            ema_update_(*lists['params'], m)
-            if buffer_m is not None:
-                ema_update_(*lists['floats'], buffer_m)
-        if buffer_m is not None and lists['others'][0]:
-            torch._foreach_copy_(*lists['others'])
-        self.scheme.end_iteration(self.module)
-        self.average_buffers_across_processes()
+        # student tensors of another dtype than the teacher's (a .half()-ed student) are cast
+        pairs = _to_teacher_dtypes if _dtypes_differ(*lists['both']) else _same
+        with self._no_autocast():
+            if buffer_m == m:  # EMAN: parameters and statistics in one vectorised call
+                ema_update_(*pairs(*lists['both']), m)
+            else:
+                ema_update_(*pairs(*lists['params']), m)
+                if buffer_m is not None:
+                    ema_update_(*pairs(*lists['floats']), buffer_m)
+            if buffer_m is not None and lists['others'][0]:
+                torch._foreach_copy_(*lists['others'])
+            self.scheme.end_iteration(self.module)
+            self.average_buffers_across_processes()
         self.updates_this_process += 1
         if step is not None:
             self.set_progress(step + 1, total)
@@ -290,11 +380,12 @@ class EMATeacher(nn.Module):
         buffers = self._tensor_lists()['teacher_floats']
         if not buffers:
             return
-        flat = torch.cat([b.reshape(-1) for b in buffers])
-        dist.all_reduce(flat)
-        flat /= n
-        parts = flat.split([b.numel() for b in buffers])
-        torch._foreach_copy_(buffers, [p.view_as(b) for p, b in zip(parts, buffers)])
+        with self._no_autocast():
+            flat = torch.cat([b.reshape(-1) for b in buffers])
+            dist.all_reduce(flat)
+            flat /= n
+            parts = flat.split([b.numel() for b in buffers])
+            torch._foreach_copy_(buffers, [p.view_as(b) for p, b in zip(parts, buffers)])
 
     def extra_repr(self) -> str:
         return (f'scheme={self.scheme.token}, momentum={self.momentum}, '
@@ -303,3 +394,20 @@ class EMATeacher(nn.Module):
 
 def _unzip(pairs: List[Tuple[torch.Tensor, torch.Tensor]]) -> Tuple[list, list]:
     return [t for t, _ in pairs], [s for _, s in pairs]
+
+
+_dtype = attrgetter('dtype')
+
+
+def _dtypes_differ(teacher: list, student: list) -> bool:
+    """Checked at every update (~40 us for ResNet-50's 267 pairs): ``.half()`` changes a
+    parameter's dtype in place, which the cache of tensor pairs cannot see."""
+    return any(map(ne, map(_dtype, teacher), map(_dtype, student)))
+
+
+def _same(teacher: list, student: list) -> Tuple[list, list]:
+    return teacher, student
+
+
+def _to_teacher_dtypes(teacher: list, student: list) -> Tuple[list, list]:
+    return teacher, [s if s.dtype == t.dtype else s.to(t.dtype) for t, s in zip(teacher, student)]
