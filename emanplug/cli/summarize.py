@@ -25,6 +25,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--records', default=None,
                         help='folder of run records to write and to read (see above)')
     parser.add_argument('--out', default='work_dirs/summary')
+    parser.add_argument('--title', default=None,
+                        help='title of the figure (say data, seeds and budget); default: the '
+                             'number of runs and their seeds')
     return parser.parse_args(argv)
 
 
@@ -61,7 +64,9 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
     md = table(runs)
     with open(args.out + '.md', 'w') as f:
         f.write(md + '\n')
-    plot(runs, args.out + '.png')
+    seeds = sorted({str(r['seed']) for r in runs})
+    plot(runs, args.out + '.png',
+         title=args.title or f'{len(runs)} runs, seeds {", ".join(seeds)} (one line style per seed)')
     print(md)
     print(f'\n{len(runs)} runs -> {args.out}.md, {args.out}.png')
     return runs

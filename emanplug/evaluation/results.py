@@ -155,8 +155,8 @@ def row_order(row: str) -> Tuple[int, str]:
     from ..errors import ConfigError
     if row in SPECIAL_ROWS:
         return SPECIAL_ROWS.index(row), row
-    try:
-        name = build_scheme(row).name
+    try:  # '<scheme>+warm<N>' (emanplug's warm start) right after its scheme
+        name = build_scheme(row.partition('+')[0]).name
     except ConfigError:
         return len(SPECIAL_ROWS) + len(SCHEMES), row
     return len(SPECIAL_ROWS) + list(SCHEMES).index(name), row
@@ -218,31 +218,61 @@ def table(runs: List[dict]) -> str:
     return '\n'.join(lines)
 
 
-def plot(runs: List[dict], path: str, teacher: bool = False) -> None:
-    """One row of panels per method: training loss and accuracy curve, one line per run;
-    with ``teacher=True`` also the teacher's kNN curve of each run (dashed, same colour)."""
+LINESTYLES = ('-', '--', ':', '-.')
+
+
+def plot(runs: List[dict], path: str, teacher: bool = False, title: Optional[str] = None) -> None:
+    """One row of panels per method: training loss and accuracy curves.  One colour per
+    scheme, one line style per seed; the untrained network (mean floor) and, where a
+    supervised run of the same budget exists, the supervised ceiling are grey reference
+    lines; with ``teacher=True`` the teacher's kNN curve of each run too (x markers, thinner).
+    A method without any loss curve gets the accuracy panel alone (no empty panels).
+    ``title`` (e.g. data, seeds, budget) heads the figure."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     methods = sorted({r['method'] for r in runs})
-    fig, axes = plt.subplots(len(methods), 2, figsize=(11, 3.6 * len(methods)), squeeze=False)
-    for (ax_loss, ax_acc), method in zip(axes, methods):
-        mine = sorted((r for r in runs if r['method'] == method), key=lambda r: (r['scheme'], str(r['seed'])))
-        for i, r in enumerate(mine):  # one colour per run in both panels
-            label = r['scheme'] + (f' (seed {r["seed"]})' if r['seed'] is not None else '')
-            if r['loss']:
-                ax_loss.plot(*zip(*r['loss']), label=label, alpha=0.8, color=f'C{i % 10}')
-            ax_acc.plot(*zip(*r['metric']), marker='o', label=label, color=f'C{i % 10}')
+    with_loss = [m for m in methods if any(r['loss'] for r in runs if r['method'] == m)]
+    cols = 2 if with_loss else 1
+    fig, axes = plt.subplots(len(methods), cols, figsize=(5.6 * cols, 3.8 * len(methods)),
+                             squeeze=False)
+    ceiling = [r['final'] for r in runs if r['method'] == 'Supervised']
+    for row, method in zip(axes, methods):
+        ax_acc, ax_loss = row[-1], (row[0] if cols == 2 else None)
+        mine = [r for r in runs if r['method'] == method]
+        schemes = sorted({r['scheme'] for r in mine}, key=row_order)
+        seeds = sorted({str(r['seed']) for r in mine})
+        colour = {s: f'C{i % 10}' for i, s in enumerate(schemes)}
+        style = {seed: LINESTYLES[i % len(LINESTYLES)] for i, seed in enumerate(seeds)}
+        for r in sorted(mine, key=lambda r: (row_order(r['scheme']), str(r['seed']))):
+            label = r['scheme'] + (f' seed {r["seed"]}' if r['seed'] is not None else '')
+            line = dict(color=colour[r['scheme']], linestyle=style[str(r['seed'])])
+            if ax_loss is not None and r['loss']:
+                ax_loss.plot(*zip(*r['loss']), label=label, alpha=0.8, linewidth=1, **line)
+            ax_acc.plot(*zip(*r['metric']), marker='o', markersize=3, label=label, **line)
             if teacher and r.get('teacher_metric'):
-                ax_acc.plot(*zip(*r['teacher_metric']), marker='x', linestyle='--',
-                            label=f'{label} teacher', color=f'C{i % 10}')
-        if not any(r['loss'] for r in mine):
-            ax_loss.text(0.5, 0.5, 'no loss curve recorded', ha='center', va='center',
-                         transform=ax_loss.transAxes)
-        ax_loss.set(title=f'{method}: training loss', xlabel='iteration', ylabel='loss')
-        name = next(r['metric_name'] for r in runs if r['method'] == method)
+                ax_acc.plot(*zip(*r['teacher_metric']), marker='x', linewidth=0.8, alpha=0.6,
+                            label=f'{label} (teacher)', **line)
+        floors = [r['floor'] for r in mine if r.get('floor') is not None]
+        if floors:
+            ax_acc.axhline(mean(floors), color='0.5', linestyle=':', linewidth=1,
+                           label=f'untrained network ({mean(floors):.1f})')
+        top = [r['final'] for r in mine if r['scheme'] == 'supervised'] or (
+            ceiling if method not in ('Supervised', 'FixMatch') else [])
+        if top:
+            ax_acc.axhline(mean(top), color='0.3', linestyle='--', linewidth=1,
+                           label=f'supervised, same budget ({mean(top):.1f})')
+        if ax_loss is not None:
+            if method in with_loss:
+                ax_loss.set(title=f'{method}: training loss', xlabel='iteration', ylabel='loss')
+                ax_loss.legend(fontsize=7)
+            else:
+                fig.delaxes(ax_loss)
+        name = next(r['metric_name'] for r in mine)
         ax_acc.set(title=f'{method}: {"test " + name if method == "FixMatch" else name}',
                    xlabel='iteration' if method == 'FixMatch' else 'epoch', ylabel='accuracy (%)')
-        ax_acc.legend(fontsize=8)
+        ax_acc.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
