@@ -14,5 +14,7 @@ _base_ = [
 model = dict(data_preprocessor={{_base_.data_preprocessor}},
              backbone=dict(_delete_=True, type='ResNet', depth=18, norm_cfg=dict(type='BN'),
                            zero_init_residual=False))
-custom_hooks = [dict(type='EMANHook'), {{_base_.knn_hook}}]
+# TeacherDiagnosticsHook only measures (statistics gap, output spread every 100 iterations)
+custom_hooks = [dict(type='EMANHook'), {{_base_.knn_hook}},
+                dict(type='TeacherDiagnosticsHook', interval=100)]
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=1, max_keep_ckpts=1))

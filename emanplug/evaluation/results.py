@@ -56,6 +56,7 @@ def load_run(work_dir: str) -> Optional[dict]:
     if warm:  # emanplug's warm start is a row of its own: '<scheme>+warm<N>'
         scheme += f"+warm{warm[0].get('num_batches', 10)}"
     losses, metrics, teacher = {}, {}, {}  # by step / epoch: a later start overrides what it repeats
+    diagnostics: Dict[str, dict] = defaultdict(dict)  # TeacherDiagnosticsHook's teacher_* scalars
     for scalars in logs:
         last_iter = 0  # validation rows carry the epoch as step (0 in iteration-based loops)
         with open(scalars) as f:
@@ -64,6 +65,9 @@ def load_run(work_dir: str) -> Optional[dict]:
                 if 'loss' in row:
                     losses[row['step']] = row['loss']
                     last_iter = row['step']
+                for key in DIAGNOSTICS:
+                    if key in row:
+                        diagnostics[key][row['step']] = row[key]
                 if 'knn/student_top1' in row:
                     metrics[row.get('epoch', row['step'])] = 100 * row['knn/student_top1']
                     if 'knn/teacher_top1' in row:
@@ -80,7 +84,8 @@ def load_run(work_dir: str) -> Optional[dict]:
                 seed=cfg.get('randomness', {}).get('seed'), loss=loss, metric=metric,
                 final=metric[-1][1], floor=metric[0][1] if knn and metric[0][0] == 0 else None,
                 metric_name='kNN top-1' if knn else 'top-1',
-                teacher_metric=sorted(teacher.items()))
+                teacher_metric=sorted(teacher.items()),
+                diagnostics={k: sorted(v.items()) for k, v in diagnostics.items()})
 
 
 def run_name(work_dir: str) -> str:
@@ -91,6 +96,8 @@ def run_name(work_dir: str) -> str:
     return f'{osp.basename(osp.dirname(path))}_{leaf}' if re.fullmatch(r'seed\d+', leaf) else leaf
 
 
+#: TeacherDiagnosticsHook's scalars, kept in run records where a run logged them
+DIAGNOSTICS = ('teacher_stat_gap_mean', 'teacher_stat_gap_logvar', 'teacher_output_std')
 RECORD_KEYS = ('name', 'method', 'scheme', 'seed', 'metric_name', 'final', 'floor', 'metric', 'loss')
 MAX_LOSS_POINTS = 400
 
@@ -108,6 +115,9 @@ def to_record(run: dict, extra: Sequence[str] = ('minutes', 'source')) -> dict:
     for key in extra:
         if run.get(key) is not None:
             record[key] = run[key]
+    if run.get('diagnostics'):
+        record['diagnostics'] = {k: [[x, round(y, 5)] for x, y in v]
+                                 for k, v in run['diagnostics'].items()}
     if 'teacher_metric' in extra and run.get('teacher_metric') is not None:
         record['teacher_metric'] = [[x, round(y, 4)] for x, y in run['teacher_metric']]
     return record
