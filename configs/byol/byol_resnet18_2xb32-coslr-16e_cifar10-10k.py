@@ -21,7 +21,7 @@ model = dict(data_preprocessor={{_base_.data_preprocessor}},
              backbone=dict(_delete_=True, type='ResNet', depth=18, norm_cfg=dict(type='BN'),
                            zero_init_residual=False))
 # TeacherDiagnosticsHook only measures (statistics gap, output spread every 100 iterations)
-custom_hooks = [dict(type='EMANHook'), {{_base_.knn_hook}},
-                dict(type='TeacherDiagnosticsHook', interval=100)]
+custom_hooks = [dict(type='EMANHook'), dict(type='TeacherDiagnosticsHook', interval=100),
+                {{_base_.knn_hook}}]
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=1, max_keep_ckpts=1))
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'head.predictor': dict(lr_mult=10.0)}))

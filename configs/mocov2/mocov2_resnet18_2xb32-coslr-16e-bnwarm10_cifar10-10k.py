@@ -5,4 +5,4 @@
 # Main config of its family (rows: ..._16e-bnwarm10_cifar10-10k_{scheme}.py); BN / EMAN on its own.
 _base_ = './mocov2_resnet18_2xb32-coslr-16e_cifar10-10k.py'
 custom_hooks = [dict(type='EMANHook'), dict(type='WarmStartHook', num_batches=10),
-                {{_base_.knn_hook}}, dict(type='TeacherDiagnosticsHook', interval=100)]
+                dict(type='TeacherDiagnosticsHook', interval=100), {{_base_.knn_hook}}]
