@@ -6,19 +6,19 @@ from emanplug.cli import quickstart
 
 
 def test_quickstart_writes_table_plot_and_numbers(tmp_path, capsys):
-    results = quickstart.run(['--schemes', 'bn-bn', 'bn-eman', '--work-dir', str(tmp_path),
-                              '--cfg-options', 'train_cfg.max_epochs=2'])
-    assert [r['scheme'] for r in results] == ['bn-bn', 'bn-eman']
+    results = quickstart.run(['--work-dir', str(tmp_path), '--cfg-options', 'train_cfg.max_epochs=2'])
+    schemes = ['bn-bn+warm10', 'bn-eman+warm10']  # the default: both teachers warm-started
+    assert [r['scheme'] for r in results] == schemes
     for r in results:
         assert [epoch for epoch, _ in r['metric']] == [0, 2]  # floor, then trained
         assert [epoch for epoch, _ in r['teacher_metric']] == [0, 2]
         assert 0 < r['final'] <= 100 and r['floor'] == r['metric'][0][1] and r['iters'] == 38
     table = (tmp_path / 'quickstart_table.md').read_text()
-    assert '| bn-bn |' in table and '| bn-eman |' in table
+    assert all(f'| {s} |' in table for s in schemes)
     assert (tmp_path / 'quickstart_curves.png').stat().st_size > 10000
     numbers = json.loads((tmp_path / 'quickstart_results.json').read_text())
     runs = numbers['runs']
-    assert runs[1]['scheme'] == 'bn-eman' and runs[1]['teacher_metric'][-1][0] == 2
+    assert runs[1]['scheme'] == 'bn-eman+warm10' and runs[1]['teacher_metric'][-1][0] == 2
     # printed first: the BN teacher's output for sample 0 depends on its batch-mates, EMAN's not
     dependence = numbers['batch_dependence']
     assert dependence['bn-eman'] == dict(relative_change=0.0, bitwise_identical=True)
@@ -27,7 +27,7 @@ def test_quickstart_writes_table_plot_and_numbers(tmp_path, capsys):
     out = capsys.readouterr()
     lines = (out.out + out.err).splitlines()
     assert len(lines) < 60, '\n'.join(lines)
-    for scheme in ('bn-bn', 'bn-eman'):
+    for scheme in schemes:
         epochs = [line for line in lines if line.startswith(f'[{scheme}] epoch')]
         assert len(epochs) == 2 and 'loss' in epochs[0] and 'kNN' in epochs[1]
         assert any(line.startswith(f'[{scheme}] untrained  kNN student') for line in lines)

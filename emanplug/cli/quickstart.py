@@ -1,9 +1,11 @@
-"""The quickstart: MoCo v2 with a BN teacher and with an EMAN teacher on a small real
-dataset that ships with scikit-learn (handwritten digits; no download), evaluated with a
-kNN classifier next to the untrained network; prints a table and writes a plot.
+"""The quickstart: first, measured in a second, whether a BN and an EMAN teacher's output
+for one image depends on the other images of its batch; then MoCo v2 with a BN teacher and
+with an EMAN teacher, both with warm-started statistics (see README), on a small real dataset
+that ships with scikit-learn (handwritten digits; no download), evaluated with a kNN
+classifier next to the untrained network; prints a table and writes a plot.
 
     bash tools/quickstart.sh            # sets up the environment on first use, then runs this
-    emanplug-quickstart [--schemes bn-bn bn-eman] [--seed 0] [--work-dir DIR]
+    emanplug-quickstart [--schemes bn-bn+warm10 bn-eman+warm10] [--seed 0] [--work-dir DIR]
     (in a checkout: python tools/quickstart.py ...)
 
 Each run is an ordinary config in configs/quickstart/ trained by MMEngine's Runner, exactly
@@ -31,8 +33,10 @@ CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'quickstart')
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog='emanplug-quickstart', description=__doc__.split('\n')[0])
-    parser.add_argument('--schemes', nargs='+', default=['bn-bn', 'bn-eman'],
-                        help='scheme tokens of the configs in configs/quickstart/')
+    parser.add_argument('--schemes', nargs='+', default=['bn-bn+warm10', 'bn-eman+warm10'],
+                        help='rows of configs/quickstart/: scheme tokens, +warm10 for the '
+                             'warm-started family (default: both teachers warm-started, the '
+                             'comparison docs/results/digits_warm.md supports)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'quickstart'))
     parser.add_argument('--cfg-options', nargs='+', default=[],

@@ -25,6 +25,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--records', default=None,
                         help='folder of run records to write and to read (see above)')
     parser.add_argument('--out', default='work_dirs/summary')
+    parser.add_argument('--epochs', type=int, nargs='+', default=None,
+                        help='also a table of the accuracy at these epochs (mean ± std per row)')
     parser.add_argument('--title', default=None,
                         help='title of the figure (say data, seeds and budget); default: the '
                              'number of runs and their seeds')
@@ -37,7 +39,7 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
     from ..registry import register_all_modules
     register_all_modules()  # the runs' configs import emanplug's modules
     from ..errors import ConfigError
-    from ..evaluation.results import load_records, load_run, plot, save_record, table
+    from ..evaluation.results import epoch_table, load_records, load_run, plot, save_record, table
     args = parse_args(argv)
     runs = []
     for top in args.work_dirs:
@@ -62,6 +64,8 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
                           'emanplug-train (with */vis_data/scalars.json), or --records DIR')
     os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
     md = table(runs)
+    if args.epochs:
+        md += '\n\n' + epoch_table(runs, args.epochs)
     with open(args.out + '.md', 'w') as f:
         f.write(md + '\n')
     seeds = sorted({str(r['seed']) for r in runs})

@@ -228,6 +228,26 @@ def table(runs: List[dict]) -> str:
     return '\n'.join(lines)
 
 
+def epoch_table(runs: List[dict], epochs: Sequence[int]) -> str:
+    """Markdown table of the accuracy at the given epochs (and the final one) per method and
+    scheme, mean +- std over the runs (n), e.g. to see how early a scheme leaves the floor."""
+    lines = ['| method | student-teacher | ' + ' | '.join(f'epoch {e}' for e in epochs) +
+             ' | final | runs |', '|---|---|' + '---|' * (len(epochs) + 2)]
+    groups: Dict[tuple, List[dict]] = defaultdict(list)
+    for r in runs:
+        groups[(r['method'], r['scheme'])].append(r)
+
+    def cell(values: List[float]) -> str:
+        if not values:
+            return '-'
+        return f'{values[0]:.2f}' if len(values) == 1 else f'{mean(values):.2f} ± {stdev(values):.2f}'
+    for (method, scheme), group in sorted(groups.items(), key=lambda g: (g[0][0], row_order(g[0][1]))):
+        at = [cell([dict(r['metric'])[e] for r in group if e in dict(r['metric'])]) for e in epochs]
+        lines.append(f'| {method} | {scheme} | ' + ' | '.join(at) +
+                     f' | {cell([r["final"] for r in group])} | {len(group)} |')
+    return '\n'.join(lines)
+
+
 LINESTYLES = ('-', '--', ':', '-.')
 
 
