@@ -127,7 +127,7 @@ CASES = [
           "train_dataloader.dataset.split_file='{W}/no.txt' does not exist", 'make_split.py',
           config='{F}', id='fixmatch-split-file'),
     check('train_dataloader.dataset.dataset.data_root={cifar} train_dataloader.dataset.split_file={split} '
-          'custom_hooks.1.bank.dataset.data_root={cifar} custom_hooks.1.bank.split_file={W}/no.txt',
+          'custom_hooks.2.bank.dataset.data_root={cifar} custom_hooks.2.bank.split_file={W}/no.txt',
           "custom_hooks[KNNEvalHook].bank.split_file='{W}/no.txt' does not exist", config='{M10k}',
           id='knn-bank-split-file'),
     Case('resume-missing', 'train', ('{D}', '--check-only', '--resume', '{W}/none.pth'),

@@ -71,7 +71,18 @@ def train_and_check(student_call, plain: nn.Module, teacher: EMATeacher, steps: 
 
 
 def test_compiled_student_pairs_by_plain_names_and_updates_exactly():
-    """torch.compile with the default inductor backend (a C++ compiler compiles the CPU kernels)."""
+    """torch.compile with the default inductor backend (a C++ compiler compiles the CPU kernels),
+    in a fresh process: the compiled backward starts autograd's worker threads, after which no
+    later test of this process could fork (tests/test_reliability.py forks)."""
+    import multiprocessing
+    child = multiprocessing.get_context('spawn').Process(target=_compiled_student_check)
+    child.start()
+    child.join(300)
+    assert child.exitcode == 0, 'the compiled-student check failed (see its output above)'
+
+
+def _compiled_student_check():
+    torch.set_num_threads(1)
     torch._dynamo.reset()
     net = small_convnet()
     compiled = torch.compile(net)

@@ -81,7 +81,7 @@ def make_runner(work_dir, name, warm, interval=1, max_iters=1, hooks=(), log_int
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
         default_hooks=dict(checkpoint=None, logger=dict(type='LoggerHook', interval=log_interval)),
-        custom_hooks=custom + list(hooks), randomness=dict(seed=0), default_scope='mmengine')
+        custom_hooks=custom + list(hooks), randomness=dict(seed=0), default_scope='mmpretrain')
 
 
 def logged_scalars(work_dir):
