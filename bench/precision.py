@@ -125,7 +125,7 @@ def worker(variant: str, mode: str, args) -> dict:
 
     from emanplug.registry import register_all_modules
     register_all_modules()
-    from step_time import peak_rss_mb, time_steps, timing_runner
+    from step_time import peak_rss_mb, time_steps, timing_runner, train_step_fn
     work_dir = tempfile.mkdtemp(prefix=f'emanplug-precision-{variant}-')
     cfg = variant_config(variant, args, work_dir)
     out = dict(variant=variant, threads=torch.get_num_threads(),
@@ -134,13 +134,7 @@ def worker(variant: str, mode: str, args) -> dict:
         runner, hooks, batch = timing_runner(cfg)
         if variant == 'compile':
             compile_backbones(runner.model)
-
-        def step():
-            for h in hooks:
-                h.before_train_iter(runner, 0, batch)
-            runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
-            for h in hooks:
-                h.after_train_iter(runner, 0, batch)
+        step = train_step_fn(runner, hooks, batch)
 
         warmup = args.compile_warmup if variant == 'compile' else args.warmup
         start = time.perf_counter()

@@ -109,6 +109,17 @@ def time_steps(step, warmup: int, steps: int):
     return statistics.median(times), times
 
 
+def train_step_fn(runner, hooks, batch):
+    """One timed training step: the hooks' before/after_train_iter around ``train_step``."""
+    def step():
+        for h in hooks:
+            h.before_train_iter(runner, 0, batch)
+        runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
+        for h in hooks:
+            h.after_train_iter(runner, 0, batch)
+    return step
+
+
 def timing_runner(cfg):
     """``(runner, its EMANHooks, one real batch)``: a Runner built from ``cfg`` as
     tools/train.py builds it, weights initialised and the hooks prepared, ready for timing
@@ -144,12 +155,7 @@ def worker(config: str, launcher: str, warmup: int, steps: int, out: str) -> Non
             torch.set_num_threads(1)
         runner, hooks, batch = timing_runner(cfg)
 
-        def step():
-            for h in hooks:
-                h.before_train_iter(runner, 0, batch)
-            runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
-            for h in hooks:
-                h.after_train_iter(runner, 0, batch)
+        step = train_step_fn(runner, hooks, batch)
 
         median, times = time_steps(step, warmup, steps)
         # every process must agree: the slowest process sets the pace of a synchronous step
