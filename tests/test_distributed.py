@@ -186,3 +186,20 @@ def test_distributed_session_tears_down_the_group_it_started(tmp_path):
         got = torch.load(tmp_path / f'{rank}.pt')
         assert got['states'] == [True, True, False]
         assert got['total'] == 3.0
+
+
+def _all_reduce_mean_worker(rank, world):
+    from emanplug.core.distributed import all_reduce_mean_
+    a = torch.full((2, 3), float(rank + 1))          # ranks hold 1 and 2
+    b = torch.tensor([10.0 * (rank + 1)])             # ranks hold 10 and 20
+    all_reduce_mean_([a, b])
+    assert torch.equal(a, torch.full((2, 3), 1.5)) and torch.equal(b, torch.tensor([15.0]))
+    # weighted: rank 0 averaged 1 batch, rank 1 three; a tensor nobody estimated keeps its value
+    c = torch.tensor([float(rank)])                   # 0 and 1, weights 1 and 3 -> 0.75
+    d = torch.tensor([5.0 + rank])                    # weights 0 and 0 -> unchanged
+    all_reduce_mean_([c, d], weights=[1 + 2 * rank, 0])
+    assert torch.equal(c, torch.tensor([0.75])) and torch.equal(d, torch.tensor([5.0 + rank]))
+
+
+def test_all_reduce_mean_plain_and_weighted_under_gloo():
+    run_distributed(_all_reduce_mean_worker)

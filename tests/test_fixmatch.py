@@ -189,6 +189,17 @@ def test_backbone_from_a_moco_teacher_and_test_tool(cifar_root, tmp_path):
     retrieval = test_tool.run([str(moco), str(ckpt), '--protocol', 'retrieval',
                                 '--work-dir', str(tmp_path / 'knn')])
     assert 0 <= retrieval['retrieval/teacher_mAP'] <= 100 and 'retrieval/student_recall' in retrieval
+    # precise BN: each backbone again with statistics re-estimated from its own weights;
+    # the checkpoint's own numbers are unchanged (the statistics are swapped back)
+    precise = test_tool.run([str(moco), str(ckpt), '--precise-bn', '2',
+                             '--work-dir', str(tmp_path / 'knn')])
+    assert precise['knn/teacher_top1'] == knn['knn/teacher_top1']
+    assert precise['knn/student_top1'] == knn['knn/student_top1']
+    for which in ('student', 'teacher'):
+        assert 0.0 <= precise[f'knn/{which}_precisebn_top1'] <= 1.0
+        assert precise[f'precisebn/{which}_gap_mean'] > 0 and precise[f'precisebn/{which}_gap_logvar'] > 0
+    with pytest.raises(ConfigError, match='--precise-bn with --protocol retrieval; allowed'):
+        test_tool.run([str(moco), str(ckpt), '--protocol', 'retrieval', '--precise-bn', '2'])
     from emanplug.cli import summarize  # the results tool on this real run
     runs = summarize.run([str(tmp_path / 'moco'), '--out', str(tmp_path / 'summary')])
     assert [(r['method'], r['scheme']) for r in runs] == [('MoCo', 'bn-eman')]

@@ -337,3 +337,72 @@ def test_fixmatch_student_sees_labeled_and_strong_views_together():
     assert student_views(nn.Linear(3, 3), two) == two
     with pytest.raises(ConfigError, match='allowed: a tensor, a list of view tensors'):
         student_views(nn.Linear(3, 3), dict(x=1))
+
+
+def _trained_eman_teacher(steps=3):
+    """An EMAN teacher whose weights and statistics have moved away from its student's."""
+    torch.manual_seed(0)
+    student = prepare_student(small_convnet(), 'bn-eman')
+    teacher = EMATeacher(student, 'bn-eman', momentum=0.5)
+    opt = torch.optim.SGD(student.parameters(), lr=0.5)
+    for x in make_batches(steps, seed=5):
+        student(x).pow(2).mean().backward()
+        opt.step()
+        opt.zero_grad()
+        teacher.update()
+    return teacher
+
+
+def test_precise_statistics_are_the_population_statistics_of_the_teachers_own_weights():
+    from emanplug.core import precise_statistics
+    teacher = _trained_eman_teacher()
+    before = {k: v.clone() for k, v in teacher.module.state_dict().items()}
+    batches = make_batches(3, seed=9)
+    # by hand: a plain-BN network holding the teacher's weights, each BN input's statistics
+    plain = small_convnet()
+    plain.load_state_dict(teacher.module.state_dict())
+    expected = reference_stats(plain, batches)
+
+    stats = precise_statistics(teacher.module, iter(batches))
+    assert set(stats) == set(expected) and stats
+    for name, (mean, var) in stats.items():
+        assert torch.allclose(mean, expected[name][0], rtol=1e-5, atol=1e-6), name
+        assert torch.allclose(var, expected[name][1], rtol=1e-5, atol=1e-6), name
+    # the EMA statistics the teacher holds differ from them, and the teacher did not change
+    assert any(not torch.allclose(dict(teacher.module.named_modules())[n].running_mean, m)
+               for n, (m, _) in stats.items())
+    for k, v in teacher.module.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+def test_statistics_swapped_uses_them_inside_and_restores_bitwise():
+    from emanplug.core import precise_statistics, statistics_swapped
+    teacher = _trained_eman_teacher()
+    before = {k: v.clone() for k, v in teacher.module.state_dict().items()}
+    batches = make_batches(3, seed=9)
+    stats = precise_statistics(teacher.module, batches)
+    x = make_batches(1, seed=11)[0]
+    plain = small_convnet()
+    plain.load_state_dict(teacher.module.state_dict())
+    with torch.no_grad():
+        for name, (mean, var) in stats.items():
+            dict(plain.named_modules())[name].running_mean.copy_(mean)
+            dict(plain.named_modules())[name].running_var.copy_(var)
+        with statistics_swapped(teacher.module, stats):
+            inside = teacher(x)
+        assert torch.allclose(inside, plain.eval()(x), atol=1e-6)
+    for k, v in teacher.module.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    with pytest.raises(KeyError, match='does not have'):
+        with statistics_swapped(teacher.module, {'nope': stats[next(iter(stats))]}):
+            pass
+
+
+def test_statistics_distance_is_zero_for_equal_statistics_and_in_sd_units():
+    from emanplug.core import statistics_distance
+    mean, var = torch.tensor([1.0, -2.0]), torch.tensor([4.0, 1.0])
+    assert [float(v) for v in statistics_distance(mean, var, mean, var, eps=0.0)] == [0.0, 0.0]
+    gap_mean, gap_logvar = statistics_distance(mean + torch.tensor([2.0, 0.0]), var * 2.0,
+                                               mean, var, eps=0.0)
+    assert float(gap_mean) == pytest.approx((2.0 / 2.0 + 0.0) / 2)   # 1 sd in channel 0
+    assert float(gap_logvar) == pytest.approx(float(torch.log(torch.tensor(2.0))))

@@ -11,6 +11,9 @@ student and the teacher with the bank / query datasets of their KNNEvalHook (tra
     --protocol knn         kNN top-1 (the hook's k and temperature)
     --protocol lowshot     linear SVMs on 1, 2, 4, 8, 16 images per class (5 draws, C in 2^-5..2^5)
     --protocol retrieval   database = bank, queries = query set: mAP and recall over the top 1000
+    --precise-bn N         with knn: also each backbone with its BN statistics re-estimated from
+                           its own weights on N training batches (knn/{model}_precisebn_top1) and
+                           how far its statistics are from those (precisebn/{model}_gap_*)
 
 Results are printed and written as JSON to the work dir.
 """
@@ -34,6 +37,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--protocol', choices=PROTOCOLS, default='knn',
                         help='self-supervised configs: how to evaluate the frozen backbones')
+    parser.add_argument('--precise-bn', type=int, default=0, metavar='N',
+                        help='with --protocol knn: also evaluate each backbone with its BN '
+                             'statistics re-estimated from its own weights on N training batches')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -49,7 +55,7 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
     from ..compat import load_checkpoint_file
     from ..errors import ConfigError
     from ..evaluation import KNNEvalHook
-    from ..evaluation.protocols import evaluate_frozen
+    from ..evaluation.protocols import evaluate_frozen, precise_bn_knn
     from .checks import check_checkpoint, check_config
     from .runner import distributed, load_config, prepare_config
     args = parse_args(argv)
@@ -63,7 +69,14 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
     # refuse a checkpoint of another model before anything is written (mmengine loads with
     # strict=False and would evaluate random weights where keys are missing)
     check_checkpoint(cfg, load_checkpoint_file(args.checkpoint, map_location='cpu'), args.checkpoint)
+    if args.precise_bn < 0:
+        raise ConfigError(f'--precise-bn {args.precise_bn}: allowed: a number of batches >= 0')
+    if args.precise_bn and args.protocol != 'knn':
+        raise ConfigError(f'--precise-bn with --protocol {args.protocol}; allowed: --protocol knn')
     if cfg.get('test_dataloader') and cfg.get('test_evaluator'):
+        if args.precise_bn:
+            raise ConfigError(f'--precise-bn: {args.config} is evaluated by its test loop; '
+                              'allowed: self-supervised configs with a KNNEvalHook')
         with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
             return Runner.from_cfg(cfg).test()
     knn = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'KNNEvalHook']
@@ -76,6 +89,8 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
         hook = KNNEvalHook(**{k: v for k, v in knn[0].items() if k != 'type'})
         results = evaluate_frozen(hook, runner, args.protocol,
                                   epoch=checkpoint.get('meta', {}).get('epoch', 0))
+        if args.precise_bn:
+            results.update(precise_bn_knn(hook, runner, args.precise_bn))
     os.makedirs(cfg.work_dir, exist_ok=True)
     with open(osp.join(cfg.work_dir, f'{args.protocol}_results.json'), 'w') as f:
         json.dump(dict(results, checkpoint=args.checkpoint), f, indent=2)

@@ -50,9 +50,18 @@ def statistics_gap(x: torch.Tensor, running_mean: torch.Tensor, running_var: tor
     x = x.detach().float()
     correction = 1 if x.numel() > x.shape[1] else 0
     var, mean = torch.var_mean(x, dim=dims, correction=correction)
-    r_var = running_var.float() + eps
-    mean_gap = ((mean - running_mean.float()).abs() / r_var.sqrt()).mean()
-    logvar_gap = torch.log((var + eps) / r_var).abs().mean()
+    return statistics_distance(mean, var, running_mean, running_var, eps)
+
+
+@torch.no_grad()
+def statistics_distance(mean: torch.Tensor, var: torch.Tensor, ref_mean: torch.Tensor,
+                        ref_var: torch.Tensor, eps: float = 1e-5) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Distance of per-channel statistics ``mean`` / ``var`` from reference statistics
+    ``ref_mean`` / ``ref_var``: the channel averages of ``|mean - ref_mean| / sqrt(ref_var + eps)``
+    and ``|log((var + eps) / (ref_var + eps))|`` (see :func:`statistics_gap`)."""
+    r_var = ref_var.float() + eps
+    mean_gap = ((mean.float() - ref_mean.float()).abs() / r_var.sqrt()).mean()
+    logvar_gap = torch.log((var.float() + eps) / r_var).abs().mean()
     return mean_gap, logvar_gap
 
 

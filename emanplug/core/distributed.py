@@ -1,5 +1,5 @@
 """Small torch.distributed helpers that work with gloo (CPU) and nccl (GPU)."""
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -84,3 +84,34 @@ def broadcast_(tensor: torch.Tensor, src: int = 0,
     if world_size(group) > 1:
         dist.broadcast(tensor, src, group=group)
     return tensor
+
+
+@torch.no_grad()
+def all_reduce_mean_(tensors: Sequence[torch.Tensor], weights: Optional[Sequence[float]] = None,
+                     group: Optional[dist.ProcessGroup] = None) -> None:
+    """Replace every tensor of ``tensors`` by its mean over the processes, in place, with one
+    all-reduce; a no-op on one process.
+
+    Without ``weights`` the plain mean, computed in the tensors' dtype.  With ``weights``
+    (this process's weight of each tensor, e.g. how many batches it averaged) the weighted
+    mean, computed in float64; a tensor whose weights sum to 0 over the processes keeps its
+    value.
+    """
+    n = world_size(group)
+    if n == 1 or not tensors:
+        return
+    sizes = [t.numel() for t in tensors]
+    if weights is None:
+        flat = torch.cat([t.reshape(-1) for t in tensors])
+        dist.all_reduce(flat, group=group)
+        flat /= n
+        torch._foreach_copy_(list(tensors), [p.view_as(t) for p, t in
+                                             zip(flat.split(sizes), tensors)])
+        return
+    w = torch.tensor(list(weights), dtype=torch.float64, device=tensors[0].device)
+    flat = torch.cat([t.reshape(-1).double() * wi for t, wi in zip(tensors, w)] + [w])
+    dist.all_reduce(flat, group=group)
+    totals = flat[-len(tensors):].tolist()
+    for t, part, total in zip(tensors, flat[:-len(tensors)].split(sizes), totals):
+        if total > 0:
+            t.copy_((part / total).view_as(t))

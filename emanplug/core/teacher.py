@@ -16,12 +16,11 @@ from operator import attrgetter, is_, ne
 from typing import Any, ContextManager, List, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.distributed as dist
 import torch.nn as nn
 
 from ..checkpoint import name_positional_keys
 from ..errors import ConfigError
-from .distributed import world_size
+from .distributed import all_reduce_mean_, world_size
 from .momentum import check_momentum, get_schedule
 from .schemes import NormScheme, build_scheme
 
@@ -374,18 +373,10 @@ class EMATeacher(nn.Module):
         the update (eq. 9 is linear) the average equals the EMA of the students' mean
         statistics and every process holds the same teacher.
         """
-        n = world_size()
-        if n == 1:
-            return
-        buffers = self._tensor_lists()['teacher_floats']
-        if not buffers:
+        if world_size() == 1:
             return
         with self._no_autocast():
-            flat = torch.cat([b.reshape(-1) for b in buffers])
-            dist.all_reduce(flat)
-            flat /= n
-            parts = flat.split([b.numel() for b in buffers])
-            torch._foreach_copy_(buffers, [p.view_as(b) for p, b in zip(parts, buffers)])
+            all_reduce_mean_(self._tensor_lists()['teacher_floats'])
 
     def extra_repr(self) -> str:
         return (f'scheme={self.scheme.token}, momentum={self.momentum}, '

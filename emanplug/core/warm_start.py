@@ -11,14 +11,15 @@ statistics of real data.
 
 Plain PyTorch; :class:`emanplug.hooks.WarmStartHook` runs it in MMEngine.
 """
-from typing import Any, Callable, Iterable, List, Optional, Sequence, Union
+import contextlib
+import copy
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.distributed as dist
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .distributed import world_size
+from .distributed import all_reduce_mean_
 from .norms import EMAN, MomentumBN, TeacherPN
 from .teacher import EMATeacher
 
@@ -51,28 +52,6 @@ def _unique(items: Iterable[Any]) -> list:
             seen.add(id(item))
             out.append(item)
     return out
-
-
-@torch.no_grad()
-def _average_over_processes(layers: Sequence[_BatchNorm], calls: Sequence[int]) -> None:
-    """Replace each layer's estimate by the average over all processes, weighted by the number
-    of batches each process normalised with it (a no-op on one process)."""
-    if world_size() == 1 or not layers:
-        return
-    ref = layers[0].running_mean
-    weights = torch.tensor(calls, dtype=torch.float64, device=ref.device)
-    flat = torch.cat([torch.cat([layer.running_mean, layer.running_var]).double() * w
-                      for layer, w in zip(layers, weights)] + [weights])
-    dist.all_reduce(flat)
-    totals = flat[-len(layers):]
-    offset = 0
-    for layer, total in zip(layers, totals.tolist()):
-        c = layer.running_mean.numel()
-        if total > 0:
-            stats = flat[offset:offset + 2 * c] / total
-            layer.running_mean.copy_(stats[:c])
-            layer.running_var.copy_(stats[c:])
-        offset += 2 * c
 
 
 @torch.no_grad()
@@ -112,7 +91,9 @@ def _estimate(modules: Sequence[nn.Module], batches: Iterable[Any],
             layer.momentum = momentum
         for m, training in modes:
             m.training = training
-    _average_over_processes(layers, [calls[id(layer)] for layer in layers])
+    # each process's estimate weighted by the number of batches it averaged
+    all_reduce_mean_([b for layer in layers for b in (layer.running_mean, layer.running_var)],
+                     [calls[id(layer)] for layer in layers for _ in range(2)])
     return used
 
 
@@ -195,3 +176,51 @@ def warm_start_teacher(teacher: Union[EMATeacher, Sequence[EMATeacher]], batches
     for t in teachers:
         t.reset_to_student()
     return used
+
+
+Statistics = Dict[str, Tuple[torch.Tensor, torch.Tensor]]
+
+
+def precise_statistics(network: nn.Module, batches: Iterable[Any],
+                       forward: Optional[Forward] = None) -> Statistics:
+    """The population statistics of ``network``'s own weights on ``batches`` (precise BN),
+    by layer name: for every BN-family layer (EMAN, TeacherPN and MomentumBN included) the
+    running mean / unbiased variance it would hold if it averaged the statistics of the
+    batches it normalises, as :func:`estimate_bn_statistics` estimates them on a copy of
+    ``network`` whose BN-family layers are plain BN.  ``network`` does not change.
+
+    For an EMA teacher this is what its statistics would be if they were computed from its
+    averaged weights rather than averaged along with them; compare the two with
+    :func:`emanplug.core.diagnostics.statistics_distance`, or evaluate the teacher with them
+    (:func:`statistics_swapped`).  Cost: one forward pass of ``network`` per batch.
+    """
+    from .norms import BatchNorm, replace_batchnorms
+    from .schemes import convert_to
+    probe = replace_batchnorms(copy.deepcopy(network), convert_to(BatchNorm))
+    estimate_bn_statistics(probe, batches, forward)
+    return {name: (m.running_mean.clone(), m.running_var.clone())
+            for name, m in probe.named_modules()
+            if isinstance(m, _BatchNorm) and m.running_mean is not None}
+
+
+@contextlib.contextmanager
+def statistics_swapped(network: nn.Module, statistics: Statistics) -> Iterator[nn.Module]:
+    """Within the ``with`` block the BN-family layers of ``network`` hold ``statistics``
+    (from :func:`precise_statistics`); their own are back afterwards, bitwise."""
+    layers = dict(network.named_modules())
+    missing = sorted(set(statistics) - set(layers))
+    if missing:
+        raise KeyError(f'statistics of layers {missing[:3]} that the network does not have')
+    saved = {name: (layers[name].running_mean.clone(), layers[name].running_var.clone())
+             for name in statistics}
+    try:
+        with torch.no_grad():
+            for name, (mean, var) in statistics.items():
+                layers[name].running_mean.copy_(mean)
+                layers[name].running_var.copy_(var)
+        yield network
+    finally:
+        with torch.no_grad():
+            for name, (mean, var) in saved.items():
+                layers[name].running_mean.copy_(mean)
+                layers[name].running_var.copy_(var)

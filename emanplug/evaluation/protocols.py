@@ -48,3 +48,55 @@ def evaluate_frozen(hook, runner, protocol: str = 'knn', epoch: int = 0) -> Dict
             metrics = retrieval_metrics(query, query_y, bank, bank_y, top=1000)
             results.update({f'retrieval/{which}_{k}': v for k, v in metrics.items()})
     return results
+
+
+def _each_view(network, views) -> None:
+    for view in views:
+        network(view)
+
+
+def precise_bn_knn(hook, runner, num_batches: int) -> Dict[str, float]:
+    """kNN top-1 of the student's and the teacher's backbone with their BN statistics
+    re-estimated from their own weights on the first ``num_batches`` training batches
+    (precise BN, :func:`emanplug.core.warm_start.precise_statistics`; the model keeps its
+    statistics), and how far the statistics they hold are from those (averaged over layers,
+    :func:`emanplug.core.diagnostics.statistics_distance`).
+
+    Returns ``knn/{model}_precisebn_top1`` (fraction), ``precisebn/{model}_gap_mean`` and
+    ``precisebn/{model}_gap_logvar``.  For an EMAN teacher, the difference between
+    ``knn/teacher_precisebn_top1`` and ``knn/teacher_top1`` is what its averaged statistics
+    cost (or gain) against statistics computed from its averaged weights.
+    """
+    import torch
+    from mmengine.model import is_model_wrapper
+
+    from ..core.diagnostics import statistics_distance
+    from ..core.warm_start import precise_statistics, statistics_swapped
+    from ..hooks.eman_hook import get_rng_state, set_rng_state
+    from ..hooks.warm_start import training_views
+    from ..models.teacher_student import model_part
+    from .knn import knn_accuracy
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    state = get_rng_state()
+    try:
+        views = list(training_views(runner, model, num_batches))
+    finally:
+        set_rng_state(state)
+    results = {}
+    for which in hook.models:
+        backbone = model_part(model, which, 'backbone')
+        if backbone is None:
+            continue
+        stats = precise_statistics(backbone, views, forward=_each_view)
+        if not stats:
+            continue
+        layers = dict(backbone.named_modules())
+        gaps = torch.stack([torch.stack(statistics_distance(
+            layers[name].running_mean, layers[name].running_var, mean, var, layers[name].eps))
+            for name, (mean, var) in stats.items()]).mean(0).tolist()
+        with statistics_swapped(backbone, stats):
+            feats = hook.features(runner, which)
+        results[f'knn/{which}_precisebn_top1'] = knn_accuracy(*feats, k=hook.k,
+                                                              temperature=hook.temperature)
+        results[f'precisebn/{which}_gap_mean'], results[f'precisebn/{which}_gap_logvar'] = gaps
+    return results

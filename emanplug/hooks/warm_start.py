@@ -55,6 +55,17 @@ def warm_start_loader(dataloader: DataLoader, num_batches: int) -> DataLoader:
     return DataLoader(dataloader.dataset, sampler=dataloader.sampler, batch_size=None, **kwargs)
 
 
+def training_views(runner, model: torch.nn.Module, num_batches: int) -> Iterator[List[torch.Tensor]]:
+    """The first ``num_batches`` batches of ``runner``'s training data (epoch 0's order), each
+    through ``model``'s ``data_preprocessor`` and as the student sees it in a training step
+    (:func:`student_views`)."""
+    loader = warm_start_loader(runner.train_dataloader, num_batches)
+    for data in itertools.islice(loader, num_batches):
+        data = model.data_preprocessor(data, True)
+        inputs = data['inputs'] if isinstance(data, dict) else data[0]
+        yield student_views(model, inputs)
+
+
 @HOOKS.register_module()
 class WarmStartHook(Hook):
     """Warm-starts the EMA teachers' statistics before the first training step (emanplug's
@@ -90,12 +101,6 @@ class WarmStartHook(Hook):
         self.num_batches = check_count(num_batches, 'WarmStartHook.num_batches')
         self.record: Optional[dict] = None  # what the warm start of this run did
 
-    def _batches(self, runner, model: torch.nn.Module) -> Iterator[List[torch.Tensor]]:
-        loader = warm_start_loader(runner.train_dataloader, self.num_batches)
-        for data in itertools.islice(loader, self.num_batches):
-            data = model.data_preprocessor(data, True)
-            inputs = data['inputs'] if isinstance(data, dict) else data[0]
-            yield student_views(model, inputs)
 
     def before_train(self, runner) -> None:
         if runner.iter > 0:
@@ -115,7 +120,7 @@ class WarmStartHook(Hook):
         rng = get_rng_state()
         start = time.perf_counter()
         try:
-            used = warm_start_teacher(teachers, self._batches(runner, model), forward)
+            used = warm_start_teacher(teachers, training_views(runner, model, self.num_batches), forward)
         finally:
             set_rng_state(rng)
         seconds = time.perf_counter() - start
