@@ -148,3 +148,32 @@ def test_interval_off_the_logger_interval_is_refused_before_training(tmp_path):
     assert 'TeacherDiagnosticsHook.interval=3 is not a multiple of the logger interval 2' \
         in str(e.value)
     assert 'allowed: a multiple of 2' in str(e.value)
+
+
+def test_moco_logs_its_similarities_without_optimising_them():
+    """EMAMoCo.loss also returns the mean query-key, query-queue and query-nearest-queue
+    cosine similarities (the record's pos_sim / neg_sim / neg_sim_max curves), exactly, and
+    mmengine sums only the loss."""
+    import torch.nn.functional as F
+    from mmpretrain.registry import MODELS
+    from emanplug.registry import register_all_modules
+    register_all_modules()
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='EMAMoCo', scheme='bn-eman', queue_len=8, feat_dim=16, teacher_momentum=0.99,
+        backbone=dict(type='ResNet', depth=18, base_channels=16),
+        neck=dict(type='MoCoV2Neck', in_channels=128, hid_channels=32, out_channels=16,
+                  with_avg_pool=True),
+        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2)))
+    model.teacher.update()  # drives the teacher as EMANHook would
+    views = [torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32)]
+    queue = model.queue.clone()
+    out = model.loss(views)
+    with torch.no_grad():
+        q = F.normalize(model.neck(model.backbone(views[0]))[0], dim=1)
+        k = F.normalize(model.teacher(views[1])[0], dim=1)
+    assert float(out['pos_sim']) == pytest.approx(float((q * k).sum(1).mean()), abs=1e-5)
+    assert float(out['neg_sim']) == pytest.approx(float((q @ queue).mean()), abs=1e-5)
+    assert float(out['neg_sim_max']) == pytest.approx(float((q @ queue).max(1).values.mean()), abs=1e-5)
+    total, log_vars = model.parse_losses(out)
+    assert torch.equal(total, out['loss']) and {'pos_sim', 'neg_sim', 'neg_sim_max'} <= set(log_vars)

@@ -96,8 +96,10 @@ def run_name(work_dir: str) -> str:
     return f'{osp.basename(osp.dirname(path))}_{leaf}' if re.fullmatch(r'seed\d+', leaf) else leaf
 
 
-#: TeacherDiagnosticsHook's scalars, kept in run records where a run logged them
-DIAGNOSTICS = ('teacher_stat_gap_mean', 'teacher_stat_gap_logvar', 'teacher_output_std')
+#: TeacherDiagnosticsHook's scalars and MoCo's similarities (``EMAMoCo.loss``), kept in run
+#: records where a run logged them
+DIAGNOSTICS = ('teacher_stat_gap_mean', 'teacher_stat_gap_logvar', 'teacher_output_std',
+               'pos_sim', 'neg_sim', 'neg_sim_max')
 RECORD_KEYS = ('name', 'method', 'scheme', 'seed', 'metric_name', 'final', 'floor', 'metric', 'loss')
 MAX_LOSS_POINTS = 400
 

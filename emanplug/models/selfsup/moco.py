@@ -76,7 +76,9 @@ class EMAMoCo(TeacherStudentMixin, BaseSelfSupervisor):
         self.queue_ptr[0] = (ptr + n) % self.queue_len
 
     def loss(self, inputs: List[torch.Tensor], data_samples=None, **kwargs) -> Dict[str, torch.Tensor]:
-        """InfoNCE of queries (student) against keys (teacher) and the queue."""
+        """InfoNCE of queries (student) against keys (teacher) and the queue; also returns
+        (logged only) ``pos_sim``, ``neg_sim`` and ``neg_sim_max``: the mean cosine similarity
+        of a query to its key, to the queue's keys, and to the most similar of them."""
         self.check_teacher_is_driven()
         im_q, im_k = inputs[0], inputs[1]
         q = nn.functional.normalize(self.neck(self.backbone(im_q))[0], dim=1)
@@ -86,4 +88,7 @@ class EMAMoCo(TeacherStudentMixin, BaseSelfSupervisor):
         loss = self.head.loss(l_pos, l_neg)
         self._dequeue_and_enqueue(k)
         self.collapse(loss.item())
-        return dict(loss=loss)
+        # logged, not optimised (mmengine sums only the keys with 'loss'): cosine similarity
+        # of each query to its key, to the queue on average and to its nearest queue entry
+        return dict(loss=loss, pos_sim=l_pos.detach().mean(), neg_sim=l_neg.detach().mean(),
+                    neg_sim_max=l_neg.detach().max(dim=1).values.mean())
