@@ -200,6 +200,18 @@ def test_backbone_from_a_moco_teacher_and_test_tool(cifar_root, tmp_path):
         assert precise[f'precisebn/{which}_gap_mean'] > 0 and precise[f'precisebn/{which}_gap_logvar'] > 0
     with pytest.raises(ConfigError, match='--precise-bn with --protocol retrieval; allowed'):
         test_tool.run([str(moco), str(ckpt), '--protocol', 'retrieval', '--precise-bn', '2'])
+    # the study over a run's checkpoints: one record per run, resumable, and its table
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('teacher_statistics', ROOT / 'bench' / 'teacher_statistics.py')
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    records, out = tmp_path / 'records', tmp_path / 'ts'
+    study.main([str(tmp_path / 'moco'), '--batches', '2', '--records', str(records), '--out', str(out)])
+    record = json.loads((records / 'moco.json').read_text())
+    assert record['scheme'] == 'bn-eman' and record['batches'] == 2
+    assert record['epochs']['1']['knn/teacher_precisebn_top1'] == \
+        pytest.approx(precise['knn/teacher_precisebn_top1'], abs=1e-5)
+    assert '| moco | bn-eman |' in (tmp_path / 'ts.md').read_text()
     from emanplug.cli import summarize  # the results tool on this real run
     runs = summarize.run([str(tmp_path / 'moco'), '--out', str(tmp_path / 'summary')])
     assert [(r['method'], r['scheme']) for r in runs] == [('MoCo', 'bn-eman')]
