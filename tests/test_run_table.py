@@ -163,3 +163,27 @@ def test_a_bad_record_is_named(tmp_path):
         summarize.run(['--records', str(tmp_path), '--out', str(tmp_path / 't')])
     with pytest.raises(ConfigError, match='no finished runs under nothing given'):
         summarize.run(['--out', str(tmp_path / 't')])
+
+
+def test_row_suffix_and_recorded_curves_side_by_side(tmp_path):
+    """A config's row_suffix marks its rows; --curves draws the loss and the recorded
+    similarity curves of every run side by side, and names what it cannot draw."""
+    from emanplug.cli import summarize
+    from emanplug.errors import ConfigError
+    _fake_run(tmp_path / 'w' / 'moco_bn-eman' / 'seed0', 0, [0.33, 0.35])
+    _fake_run(tmp_path / 'w' / 'moco_m98_bn-eman' / 'seed0', 0, [0.34, 0.36])
+    cfg = tmp_path / 'w' / 'moco_m98_bn-eman' / 'seed0' / '20260101_000000' / 'vis_data'
+    (cfg / 'config.py').write_text((cfg / 'config.py').read_text() + "row_suffix = 'm0.98'\n")
+    scalars = cfg / 'scalars.json'
+    scalars.write_text(scalars.read_text() + ''.join(
+        json.dumps(dict(loss=6.0, pos_sim=0.1 * k, neg_sim_max=0.5, step=10 * k)) + '\n' for k in (3, 4)))
+    out = str(tmp_path / 't')
+    dirs = [str(tmp_path / 'w' / c / 'seed0') for c in ('moco_bn-eman', 'moco_m98_bn-eman')]
+    runs = summarize.run([*dirs, '--out', out, '--curves', 'loss', 'pos_sim', 'teacher_output_std'])
+    assert sorted(r['scheme'] for r in runs) == ['bn-eman', 'bn-eman+m0.98']
+    m98 = next(r for r in runs if r['scheme'] == 'bn-eman+m0.98')
+    assert m98['diagnostics']['pos_sim'] == [(30, 0.30000000000000004), (40, 0.4)]
+    assert '| bn-eman+m0.98 | 36.00 (1) |' in (tmp_path / 't.md').read_text()
+    assert (tmp_path / 't_curves.png').stat().st_size > 10000
+    with pytest.raises(ConfigError, match='--curves nope: no run recorded any of them; allowed: loss'):
+        summarize.run([*dirs, '--out', out, '--curves', 'nope'])

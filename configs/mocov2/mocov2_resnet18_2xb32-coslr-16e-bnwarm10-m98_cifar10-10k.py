@@ -5,3 +5,4 @@
 # Main config of its family (rows: ..._16e-bnwarm10-m98_cifar10-10k_{scheme}.py); BN / EMAN on its own.
 _base_ = './mocov2_resnet18_2xb32-coslr-16e-bnwarm10_cifar10-10k.py'
 model = dict(teacher_momentum=0.98)
+row_suffix = 'm0.98'  # table rows: '<scheme>+warm10+m0.98'

@@ -30,6 +30,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--title', default=None,
                         help='title of the figure (say data, seeds and budget); default: the '
                              'number of runs and their seeds')
+    parser.add_argument('--curves', nargs='+', default=None, metavar='KEY',
+                        help="also OUT_curves.png: these recorded curves side by side ('loss', "
+                             "'pos_sim', 'neg_sim', 'neg_sim_max', 'teacher_output_std', ...)")
     return parser.parse_args(argv)
 
 
@@ -39,7 +42,8 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
     from ..registry import register_all_modules
     register_all_modules()  # the runs' configs import emanplug's modules
     from ..errors import ConfigError
-    from ..evaluation.results import epoch_table, load_records, load_run, plot, save_record, table
+    from ..evaluation.results import (DIAGNOSTICS, epoch_table, load_records, load_run, plot,
+                                      plot_curves, save_record, table)
     args = parse_args(argv)
     runs = []
     for top in args.work_dirs:
@@ -71,6 +75,11 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
     seeds = sorted({str(r['seed']) for r in runs})
     plot(runs, args.out + '.png',
          title=args.title or f'{len(runs)} runs, seeds {", ".join(seeds)} (one line style per seed)')
+    if args.curves:
+        drawn = plot_curves(runs, args.out + '_curves.png', args.curves, title=args.title)
+        if not drawn:
+            raise ConfigError(f'--curves {" ".join(args.curves)}: no run recorded any of them; '
+                              f'allowed: loss, {", ".join(DIAGNOSTICS)}')
     print(md)
     print(f'\n{len(runs)} runs -> {args.out}.md, {args.out}.png')
     return runs

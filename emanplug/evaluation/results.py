@@ -55,6 +55,8 @@ def load_run(work_dir: str) -> Optional[dict]:
     warm = [h for h in cfg.get('custom_hooks') or [] if h.get('type') == 'WarmStartHook']
     if warm:  # emanplug's warm start is a row of its own: '<scheme>+warm<N>'
         scheme += f"+warm{warm[0].get('num_batches', 10)}"
+    if cfg.get('row_suffix'):  # a config's own mark of what else it changes, e.g. 'm0.98'
+        scheme += f"+{cfg.row_suffix}"
     losses, metrics, teacher = {}, {}, {}  # by step / epoch: a later start overrides what it repeats
     diagnostics: Dict[str, dict] = defaultdict(dict)  # TeacherDiagnosticsHook's teacher_* scalars
     for scalars in logs:
@@ -308,3 +310,53 @@ def plot(runs: List[dict], path: str, teacher: bool = False, title: Optional[str
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+#: Axis titles of :func:`plot_curves` panels.
+CURVE_TITLES = {
+    'loss': 'training loss',
+    'pos_sim': 'query-key similarity (positive)',
+    'neg_sim': 'query-queue similarity (mean negative)',
+    'neg_sim_max': 'query-nearest-queue similarity (hardest negative)',
+    'teacher_stat_gap_mean': 'teacher statistics vs its inputs (mean, sd units)',
+    'teacher_stat_gap_logvar': 'teacher statistics vs its inputs (|log var ratio|)',
+    'teacher_output_std': 'teacher output spread',
+}
+
+
+def curve(run: dict, key: str) -> List[Tuple[float, float]]:
+    """The recorded curve ``key`` of ``run``: ``'loss'`` or one of its ``diagnostics``."""
+    points = run.get('loss') if key == 'loss' else (run.get('diagnostics') or {}).get(key)
+    return [tuple(p) for p in points or []]
+
+
+def plot_curves(runs: List[dict], path: str, keys: Sequence[str],
+                title: Optional[str] = None) -> List[str]:
+    """Training curves side by side, one panel per key of ``keys`` that some run recorded
+    (``'loss'`` and the ``DIAGNOSTICS``; see ``CURVE_TITLES``), iterations on x; one colour
+    per scheme, one line style per seed, as in :func:`plot`.  Returns the keys drawn."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    drawn = [k for k in keys if any(curve(r, k) for r in runs)]
+    if not drawn:
+        return []
+    fig, axes = plt.subplots(1, len(drawn), figsize=(5.0 * len(drawn), 3.8), squeeze=False)
+    schemes = sorted({r['scheme'] for r in runs}, key=row_order)
+    seeds = sorted({str(r['seed']) for r in runs})
+    colour = {s: f'C{i % 10}' for i, s in enumerate(schemes)}
+    style = {seed: LINESTYLES[i % len(LINESTYLES)] for i, seed in enumerate(seeds)}
+    for ax, key in zip(axes[0], drawn):
+        for r in sorted(runs, key=lambda r: (row_order(r['scheme']), str(r['seed']))):
+            points = curve(r, key)
+            if points:
+                ax.plot(*zip(*points), color=colour[r['scheme']], linestyle=style[str(r['seed'])],
+                        linewidth=1, alpha=0.85, label=f'{r["method"]} {r["scheme"]} seed {r["seed"]}')
+        ax.set(title=CURVE_TITLES.get(key, key), xlabel='iteration')
+        ax.legend(fontsize=6)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return drawn
