@@ -22,8 +22,9 @@ METHODS = {'EMAMoCo': 'MoCo', 'EMABYOL': 'BYOL', 'FixMatch': 'FixMatch',
 
 
 FLOOR = 'untrained (floor)'
+FLOOR_WARM = 'untrained, warm-started statistics'
 #: Rows of :func:`table` that are not schemes, in the order they come first.
-SPECIAL_ROWS = (FLOOR, 'supervised', 'default')
+SPECIAL_ROWS = (FLOOR, FLOOR_WARM, 'supervised', 'default')
 
 
 def _latest(pattern: str) -> Optional[str]:
@@ -202,7 +203,9 @@ def per_run_table(runs: List[dict]) -> str:
 
 def table(runs: List[dict]) -> str:
     """Markdown table: rows = student/teacher scheme, columns = method, cells mean +- std (n).
-    Runs with a kNN accuracy before training add the row 'untrained (floor)'; a supervised
+    Runs with a kNN accuracy before training add the row 'untrained (floor)' (warm-started
+    runs, whose untrained student holds estimated statistics, the row 'untrained, warm-started
+    statistics'); a supervised
     classifier's kNN accuracy is the row 'supervised' (the ceiling) of every MoCo/BYOL column."""
     cells: Dict[tuple, List[float]] = defaultdict(list)
     ssl = sorted({r['method'] for r in runs if r['method'] not in ('Supervised', 'FixMatch')})
@@ -213,8 +216,8 @@ def table(runs: List[dict]) -> str:
                 cells[('supervised', m)].append(r['final'])
             continue
         cells[(r['scheme'], r['method'])].append(r['final'])
-        if r.get('floor') is not None:
-            cells[(FLOOR, r['method'])].append(r['floor'])
+        if r.get('floor') is not None:  # a warm-started student is evaluated with its new statistics
+            cells[(FLOOR_WARM if '+warm' in r['scheme'] else FLOOR, r['method'])].append(r['floor'])
     methods = sorted({m for _, m in cells})
     schemes = sorted({s for s, _ in cells}, key=row_order)
     lines = ['| student-teacher | ' + ' | '.join(methods) + ' |', '|---|' + '---|' * len(methods)]
