@@ -1,4 +1,5 @@
 """kNN classifier on features with a known answer."""
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -117,8 +118,15 @@ def test_knn_hook_distributed_equals_single_process(cifar_root, tmp_path):
     dist_out = torch.load(tmp_path / 'dist.pth')
     for a, b in zip(single, dist_out['feats']):
         assert a.shape == b.shape and torch.allclose(a.float(), b.float(), atol=1e-5)
-    assert dist_out['results'] == single_results
-    assert set(single_results) == {'knn/student_top1', 'knn/teacher_top1'}
+    cos = 'knn/student_teacher_cos'
+    assert set(single_results) == {'knn/student_top1', 'knn/teacher_top1', cos}
+    assert {k: v for k, v in dist_out['results'].items() if k != cos} == \
+        {k: v for k, v in single_results.items() if k != cos}
+    assert dist_out['results'][cos] == pytest.approx(single_results[cos], abs=1e-6)
+    # the mean cosine of the student's and the teacher's (L2-normalised) query features
+    student = hook.features(runner, 'student')
+    assert single_results[cos] == pytest.approx(float((student[2] * single[2]).sum(1).mean()), abs=1e-6)
+    assert -1.0 <= single_results[cos] < 1.0  # the teacher's weights were halved: not equal
 
 
 def test_gather_strided_restores_the_order_of_uneven_shards():

@@ -18,7 +18,8 @@ class KNNEvalHook(Hook):
     """Every ``interval`` epochs (and after the last), classify ``query`` images with a kNN
     classifier over ``bank`` images on the frozen backbone features of the student and of
     the teacher; logs ``knn/student_top1`` and ``knn/teacher_top1`` (scalars.json of the
-    work dir), the curves of the paper's Figure 3.  Before training it also logs the
+    work dir), the curves of the paper's Figure 3, and ``knn/student_teacher_cos``, the mean
+    cosine similarity of the two networks' features of the same query images.  Before training it also logs the
     untrained network's accuracy (epoch 0), the floor any learning must beat.
 
     Under DDP each of the ``n`` processes extracts the features of every n-th image, and
@@ -96,12 +97,16 @@ class KNNEvalHook(Hook):
         return tuple(out)
 
     def _evaluate(self, runner, epoch: int) -> dict:
-        results = {}
+        results, queries = {}, {}
         for which in self.models:
             feats = self.features(runner, which)
             if feats is not None:
                 results[f'knn/{which}_top1'] = knn_accuracy(*feats, k=self.k,
                                                             temperature=self.temperature)
+                queries[which] = feats[2]
+        if len(queries) == 2:  # how alike the two networks' features of the same images are
+            results['knn/student_teacher_cos'] = float(
+                (queries['student'] * queries['teacher']).sum(1).mean())
         runner.logger.info(f'kNN (k={self.k}) after epoch {epoch}: ' +
                            ', '.join(f'{k} {v:.4f}' for k, v in results.items()))
         runner.visualizer.add_scalars(dict(results, epoch=epoch), step=runner.iter)

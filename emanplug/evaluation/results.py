@@ -102,7 +102,7 @@ def run_name(work_dir: str) -> str:
 #: TeacherDiagnosticsHook's scalars and MoCo's similarities (``EMAMoCo.loss``), kept in run
 #: records where a run logged them
 DIAGNOSTICS = ('teacher_stat_gap_mean', 'teacher_stat_gap_logvar', 'teacher_output_std',
-               'pos_sim', 'neg_sim', 'neg_sim_max')
+               'pos_sim', 'neg_sim', 'neg_sim_max', 'knn/student_teacher_cos')
 RECORD_KEYS = ('name', 'method', 'scheme', 'seed', 'metric_name', 'final', 'floor', 'metric', 'loss')
 MAX_LOSS_POINTS = 400
 
@@ -324,6 +324,7 @@ CURVE_TITLES = {
     'teacher_stat_gap_mean': 'teacher statistics vs its inputs (mean, sd units)',
     'teacher_stat_gap_logvar': 'teacher statistics vs its inputs (|log var ratio|)',
     'teacher_output_std': 'teacher output spread',
+    'knn/student_teacher_cos': 'student-teacher feature similarity (kNN queries)',
 }
 
 
