@@ -4,7 +4,7 @@ and with statistics re-estimated from their own weights on N training batches (p
 ``emanplug-test --precise-bn N``), and how far apart the two sets of statistics are.
 
     python bench/teacher_statistics.py WORK_DIR [WORK_DIR ...] [--batches 20]
-        [--records docs/results/runs/teacher_statistics] [--out docs/results/teacher_statistics]
+        [--epochs 4 8] [--records docs/results/runs/teacher_statistics] [--out docs/results/teacher_statistics]
 
 WORK_DIR: a run of emanplug-run-table (``<config>/seed<k>``, its config and ``epoch_*.pth``
 inside; keep the checkpoints with ``--cfg-options default_hooks.checkpoint.max_keep_ckpts=-1``).
@@ -23,13 +23,13 @@ import tempfile
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-KEYS = ('knn/student_top1', 'knn/student_precisebn_top1', 'knn/teacher_top1',
+KEYS = ('knn/student_top1', 'knn/student_precisebn_top1', 'knn/teacher_top1', 'knn/student_teacher_cos',
         'knn/teacher_precisebn_top1', 'precisebn/student_gap_mean',
         'precisebn/student_gap_logvar', 'precisebn/teacher_gap_mean',
         'precisebn/teacher_gap_logvar')
 
 
-def measure(work_dir: str, batches: int, records: str) -> str:
+def measure(work_dir: str, batches: int, records: str, epochs=None) -> str:
     from emanplug.cli import test as test_tool
     from emanplug.errors import ConfigError
     from emanplug.evaluation.results import load_run, run_name
@@ -50,7 +50,7 @@ def measure(work_dir: str, batches: int, records: str) -> str:
             record['epochs'] = old['epochs']
     for ckpt in checkpoints:
         epoch = re.search(r'epoch_(\d+)', ckpt).group(1)
-        if epoch in record['epochs']:
+        if epoch in record['epochs'] or (epochs and int(epoch) not in epochs):
             continue
         with tempfile.TemporaryDirectory() as tmp:
             results = test_tool.run([configs[0], ckpt, '--precise-bn', str(batches),
@@ -66,8 +66,9 @@ def measure(work_dir: str, batches: int, records: str) -> str:
 
 def table(records: str) -> str:
     rows = ['| run | scheme | seed | epoch | student kNN: own / precise BN | teacher kNN: own / '
-            'precise BN | teacher: precise - own | teacher statistics vs precise: mean / log-var gap |',
-            '|---|---|---|---|---|---|---|---|']
+            'precise BN | teacher: precise - own | teacher statistics vs precise: mean / log-var gap | '
+            'student-teacher feature cosine |',
+            '|---|---|---|---|---|---|---|---|---|']
     for path in sorted(glob.glob(osp.join(records, '*.json'))):
         with open(path) as f:
             r = json.load(f)
@@ -81,7 +82,7 @@ def table(records: str) -> str:
             rows.append(f'| {r["name"]} | {r["scheme"]} | {r["seed"]} | {epoch} | '
                         f'{pct("knn/student_top1")} / {pct("knn/student_precisebn_top1")} | '
                         f'{pct("knn/teacher_top1")} / {pct("knn/teacher_precisebn_top1")} | '
-                        f'{diff} | {gap} |')
+                        f'{diff} | {gap} | {m.get("knn/student_teacher_cos", float("nan")):.3f} |')
     return '\n'.join(rows) + '\n'
 
 
@@ -89,14 +90,17 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('work_dirs', nargs='*')
     parser.add_argument('--batches', type=int, default=20)
+    parser.add_argument('--epochs', type=int, nargs='+', default=None,
+                        help='only the checkpoints of these epochs (default: every one)')
     parser.add_argument('--records', default='docs/results/runs/teacher_statistics')
     parser.add_argument('--out', default='docs/results/teacher_statistics')
     args = parser.parse_args(argv)
     from emanplug.cli import run_cli  # a user error is one line
-    run_cli(lambda _: [measure(w, args.batches, args.records) for w in args.work_dirs])
+    run_cli(lambda _: [measure(w, args.batches, args.records, args.epochs) for w in args.work_dirs])
     command_line = ' '.join(['python bench/teacher_statistics.py', *args.work_dirs,
-                             '--batches', str(args.batches), '--records', args.records,
-                             '--out', args.out])
+                             '--batches', str(args.batches)]
+                            + (['--epochs', *map(str, args.epochs)] if args.epochs else [])
+                            + ['--records', args.records, '--out', args.out])
     text = (f'# Teacher statistics vs statistics of its own weights\n\nkNN top-1 (%) on the '
             f'frozen backbones; "precise BN": statistics re-estimated from the network\'s own '
             f'weights on {args.batches} training batches. Command:\n\n    {command_line}\n\n'
