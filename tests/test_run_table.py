@@ -185,5 +185,9 @@ def test_row_suffix_and_recorded_curves_side_by_side(tmp_path):
     assert m98['diagnostics']['pos_sim'] == [(30, 0.30000000000000004), (40, 0.4)]
     assert '| bn-eman+m0.98 | 36.00 (1) |' in (tmp_path / 't.md').read_text()
     assert (tmp_path / 't_curves.png').stat().st_size > 10000
+    only = summarize.run([*dirs, '--out', out, '--match', 'm98'])
+    assert [r['scheme'] for r in only] == ['bn-eman+m0.98']
+    with pytest.raises(ConfigError, match='no finished runs whose name contains nope or xyz under'):
+        summarize.run([*dirs, '--out', out, '--match', 'nope', 'xyz'])
     with pytest.raises(ConfigError, match='--curves nope: no run recorded any of them; allowed: loss'):
         summarize.run([*dirs, '--out', out, '--curves', 'nope'])

@@ -30,6 +30,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--title', default=None,
                         help='title of the figure (say data, seeds and budget); default: the '
                              'number of runs and their seeds')
+    parser.add_argument('--match', nargs='+', default=None, metavar='TEXT',
+                        help='only the runs whose name contains one of these texts')
     parser.add_argument('--curves', nargs='+', default=None, metavar='KEY',
                         help="also OUT_curves.png: these recorded curves side by side ('loss', "
                              "'pos_sim', 'neg_sim', 'neg_sim_max', 'teacher_output_std', ...)")
@@ -62,9 +64,12 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
             save_record(found, args.records)
         given = {found['name'] for found in runs}
         runs += [r for r in load_records(args.records) if r['name'] not in given]
+    if args.match:
+        runs = [r for r in runs if any(text in r['name'] for text in args.match)]
     if not runs:
         where = ', '.join(args.work_dirs + ([args.records] if args.records else [])) or 'nothing given'
-        raise ConfigError(f'no finished runs under {where}; allowed: work dirs written by '
+        matching = f' whose name contains {" or ".join(args.match)}' if args.match else ''
+        raise ConfigError(f'no finished runs{matching} under {where}; allowed: work dirs written by '
                           'emanplug-train (with */vis_data/scalars.json), or --records DIR')
     os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
     md = table(runs)
