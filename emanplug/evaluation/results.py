@@ -336,7 +336,7 @@ def curve(run: dict, key: str) -> List[Tuple[float, float]]:
 
 def plot_curves(runs: List[dict], path: str, keys: Sequence[str],
                 title: Optional[str] = None) -> List[str]:
-    """Training curves side by side, one panel per key of ``keys`` that some run recorded
+    """Training curves side by side (3 panels a row), one panel per key of ``keys`` that some run recorded
     (``'loss'`` and the ``DIAGNOSTICS``; see ``CURVE_TITLES``), iterations on x; one colour
     per scheme, one line style per seed, as in :func:`plot`.  Returns the keys drawn."""
     import matplotlib
@@ -345,12 +345,16 @@ def plot_curves(runs: List[dict], path: str, keys: Sequence[str],
     drawn = [k for k in keys if any(curve(r, k) for r in runs)]
     if not drawn:
         return []
-    fig, axes = plt.subplots(1, len(drawn), figsize=(5.0 * len(drawn), 3.8), squeeze=False)
+    cols = min(3, len(drawn))
+    rows = -(-len(drawn) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.8 * rows), squeeze=False)
+    for ax in axes.flat[len(drawn):]:  # no empty panels
+        fig.delaxes(ax)
     schemes = sorted({r['scheme'] for r in runs}, key=row_order)
     seeds = sorted({str(r['seed']) for r in runs})
     colour = {s: f'C{i % 10}' for i, s in enumerate(schemes)}
     style = {seed: LINESTYLES[i % len(LINESTYLES)] for i, seed in enumerate(seeds)}
-    for ax, key in zip(axes[0], drawn):
+    for ax, key in zip(axes.flat, drawn):
         for r in sorted(runs, key=lambda r: (row_order(r['scheme']), str(r['seed']))):
             points = curve(r, key)
             if points:
