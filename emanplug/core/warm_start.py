@@ -213,14 +213,15 @@ def statistics_swapped(network: nn.Module, statistics: Statistics) -> Iterator[n
         raise KeyError(f'statistics of layers {missing[:3]} that the network does not have')
     saved = {name: (layers[name].running_mean.clone(), layers[name].running_var.clone())
              for name in statistics}
+    _load_statistics(layers, statistics)
     try:
-        with torch.no_grad():
-            for name, (mean, var) in statistics.items():
-                layers[name].running_mean.copy_(mean)
-                layers[name].running_var.copy_(var)
         yield network
     finally:
-        with torch.no_grad():
-            for name, (mean, var) in saved.items():
-                layers[name].running_mean.copy_(mean)
-                layers[name].running_var.copy_(var)
+        _load_statistics(layers, saved)
+
+
+@torch.no_grad()
+def _load_statistics(layers: Dict[str, nn.Module], statistics: Statistics) -> None:
+    for name, (mean, var) in statistics.items():
+        layers[name].running_mean.copy_(mean)
+        layers[name].running_var.copy_(var)
