@@ -119,7 +119,9 @@ def test_every_imagenet_config_trains_two_iterations(family, fake_imagenet, smok
             assert run['optimizer'] == 'LARS', name
         if 'KNNEvalHook' in run['hooks']:  # the Table 1/8 families: untrained, then after epoch 1
             assert run['knn_epochs'] == [0, 1], name
-            assert all(set(r) == {'knn/student_top1', 'knn/teacher_top1'} for r in run['knn']), name
+            keys = {'knn/student_top1', 'knn/teacher_top1', 'knn/student_teacher_cos'}
+            assert all(set(r) == keys for r in run['knn']), (name, run['knn'])
+            assert all(-1 <= r['knn/student_teacher_cos'] <= 1 + 1e-6 for r in run['knn']), (name, run['knn'])
         if family == 'fixmatch':
             assert {'val/top1', 'val/top5'} <= set(run['val']), (name, run['val'])
             assert ('val/teacher/top1' in run['val']) == teacher, (name, run['val'])
