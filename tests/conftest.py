@@ -5,9 +5,11 @@ import pytest
 import torch
 
 import emanplug
+from speedups import plain_config_text
 
 warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 torch.set_num_threads(int(os.environ.get('EMANPLUG_TEST_THREADS', '1')))
+plain_config_text()  # tests/speedups.py: yapf formatting is a quarter of a short training run
 emanplug.register_all_modules()  # the OpenMMLab adapters, whatever a test module imports first
 
 

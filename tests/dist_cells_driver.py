@@ -14,6 +14,11 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 import torch  # noqa: E402
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from speedups import plain_config_text  # noqa: E402
+
+plain_config_text()
+
 from emanplug.core import build_scheme  # noqa: E402
 from emanplug.errors import ConfigError  # noqa: E402
 
