@@ -38,28 +38,36 @@ def shell():
         pytest.skip(f'the tests do not run in a virtual environment ({sys.prefix})')
     activate = activation_line()
 
-    def run(command: str) -> subprocess.CompletedProcess:
-        result = subprocess.run(['bash', '--noprofile', '--norc', '-c', f'{activate} && {command}'],
-                                cwd=ROOT, env=fresh_env(), capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, f'{command}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}'
-        return result
+    def run(*commands: str) -> list:
+        """Runs the commands side by side (each is mostly imports on one core); their stdouts."""
+        procs = [subprocess.Popen(['bash', '--noprofile', '--norc', '-c', f'{activate} && {command}'],
+                                  cwd=ROOT, env=fresh_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for command in commands]
+        outs = []
+        for command, proc in zip(commands, procs):
+            stdout, stderr = proc.communicate(timeout=120)
+            assert proc.returncode == 0, f'{command}\n{stdout[-2000:]}\n{stderr[-2000:]}'
+            outs.append(stdout)
+        return outs
     return run
 
 
 def test_the_documented_commands_run_after_the_activation_line(shell, tmp_path):
-    assert 'config OK' in shell(f'python tools/train.py {CONFIG} --check-only').stdout
-    assert 'config OK' in shell(f'emanplug-train {CONFIG} --check-only').stdout
-    assert '--model {student,teacher}' in shell('python tools/export_backbone.py --help').stdout
     for cls in ('cat', 'dog'):  # a tiny ImageFolder: make_split only lists the files
         (tmp_path / 'data' / 'train' / cls).mkdir(parents=True)
         for i in range(4):
             (tmp_path / 'data' / 'train' / cls / f'{i}.png').write_bytes(b'')
-    shell(f'python tools/make_split.py {tmp_path / "data"} --num-labeled 4 --seed 0')
+    check, console, export, _, summary = shell(
+        f'python tools/train.py {CONFIG} --check-only',
+        f'emanplug-train {CONFIG} --check-only',
+        'python tools/export_backbone.py --help',
+        f'python tools/make_split.py {tmp_path / "data"} --num-labeled 4 --seed 0',
+        f'python tools/summarize_runs.py --records docs/results/runs/table1_cifar10 --out {tmp_path / "t1"}')
+    assert 'config OK' in check and 'config OK' in console
+    assert '--model {student,teacher}' in export
     split = (tmp_path / 'data' / 'splits' / 'train_4_seed0.txt').read_text().split()
     assert len(split) == 4 and {s.split('/')[0] for s in split} == {'cat', 'dog'}
-    out = shell(f'python tools/summarize_runs.py --records docs/results/runs/table1_cifar10 '
-                f'--out {tmp_path / "t1"}').stdout
-    assert '| student-teacher |' in out and (tmp_path / 't1.md').is_file()
+    assert '| student-teacher |' in summary and (tmp_path / 't1.md').is_file()
 
 
 def test_tools_in_a_python_without_emanplug_print_one_line(tmp_path):
