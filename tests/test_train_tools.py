@@ -152,3 +152,16 @@ def test_a_scheme_set_on_the_command_line_gets_its_own_work_dir(capsys):
     assert work_dir('--cfg-options', 'model.scheme=gn-gn', '--work-dir', 'w') == 'w'
     with pytest.raises(ConfigError, match="model.scheme: scheme='bn-fancy' is unknown"):
         train.run([str(ROOT / config), '--check-only', '--cfg-options', 'model.scheme=bn-fancy'])
+
+
+def test_two_runs_of_one_config_in_one_process_get_their_own_logger_and_hub(tmp_path):
+    """mmengine names a run's logger and message hub '<config>_<second>' and returns an
+    existing instance of that name: two runs started in one second would share them (the
+    second logging through the first's handlers, its scalars added to the first's)."""
+    from emanplug.cli.runner import build_runner, load_config, prepare_config
+    config = str(ROOT / 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py')
+    first, second = (build_runner(prepare_config(load_config(config), str(tmp_path / name)))
+                     for name in ('a', 'b'))
+    assert first.experiment_name != second.experiment_name
+    assert first.logger is not second.logger and first.message_hub is not second.message_hub
+    assert second.experiment_name.startswith('mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman-')

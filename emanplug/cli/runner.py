@@ -4,6 +4,7 @@ resume, AMP, the CPU backend, the non-finite guard, the peer timeout), and start
 process group.  The checks live in :mod:`emanplug.cli.checks`."""
 import contextlib
 import datetime
+import itertools
 import os
 import os.path as osp
 import re
@@ -54,6 +55,26 @@ def default_work_dir(cfg: Config, config_path: Optional[str] = None,
         except ConfigError as err:
             raise ConfigError(f'model.scheme: {err}') from None
     return osp.join('work_dirs', name)
+
+
+_RUNNERS_BUILT = itertools.count(1)
+
+
+def build_runner(cfg: Config):
+    """``Runner.from_cfg(cfg)``, with a run name of its own in this process.
+
+    mmengine names a run's logger, message hub and visualizer ``<config name>_<second>`` and
+    hands back the existing instance of a name, so a second run of the same config started in
+    the same second of one process (a loop over runs, a notebook, the tests) would log through
+    the first run's handlers and add to its scalars.  From the second Runner of a process on,
+    the name carries the Runner's number (``<config name>-2_<second>``); the first keeps
+    mmengine's name, and an ``experiment_name`` in the config is kept as it is."""
+    from mmengine.runner import Runner
+    number = next(_RUNNERS_BUILT)
+    if number > 1 and not cfg.get('experiment_name'):
+        stem = osp.splitext(osp.basename(cfg.filename))[0] if cfg.filename else 'run'
+        cfg.experiment_name = f'{stem}-{number}'
+    return Runner.from_cfg(cfg)
 
 
 def prepare_config(cfg: Config, work_dir: Optional[str] = None, resume: Optional[str] = None,

@@ -50,14 +50,13 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
     """Evaluate as the command line ``argv`` says; returns the metrics."""
     from ..registry import register_all_modules
     register_all_modules()  # the stack fixes first, then the adapters imported below
-    from mmengine.runner import Runner
 
     from ..compat import load_checkpoint_file
     from ..errors import ConfigError
     from ..evaluation import KNNEvalHook
     from ..evaluation.protocols import evaluate_frozen, precise_bn_knn
     from .checks import check_checkpoint, check_config
-    from .runner import distributed, load_config, prepare_config
+    from .runner import build_runner, distributed, load_config, prepare_config
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise ConfigError(f'checkpoint {args.checkpoint!r} does not exist')
@@ -78,13 +77,13 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
             raise ConfigError(f'--precise-bn: {args.config} is evaluated by its test loop; '
                               'allowed: self-supervised configs with a KNNEvalHook')
         with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
-            return Runner.from_cfg(cfg).test()
+            return build_runner(cfg).test()
     knn = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'KNNEvalHook']
     if not knn:
         raise ConfigError(f'{args.config}: nothing to evaluate; allowed: a config with '
                           'test_dataloader + test_evaluator, or a KNNEvalHook in custom_hooks')
     with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         checkpoint = runner.load_checkpoint(args.checkpoint)
         hook = KNNEvalHook(**{k: v for k, v in knn[0].items() if k != 'type'})
         results = evaluate_frozen(hook, runner, args.protocol,

@@ -46,10 +46,9 @@ def run(argv: Optional[Sequence[str]] = None, hooks: Sequence = ()):
     the config is wrong."""
     from ..registry import register_all_modules
     register_all_modules()  # the stack fixes first, then what the config builds
-    from mmengine.runner import Runner
 
     from .checks import check_config
-    from .runner import distributed, load_config, prepare_config
+    from .runner import build_runner, distributed, load_config, prepare_config
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
@@ -59,7 +58,7 @@ def run(argv: Optional[Sequence[str]] = None, hooks: Sequence = ()):
         print(f'config OK: {args.config} (work dir {cfg.work_dir})')
         return None
     with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         for hook in hooks:
             runner.register_hook(hook)
         runner.train()
