@@ -1,7 +1,8 @@
 """What the entry points (:mod:`emanplug.cli.train`, :mod:`emanplug.cli.test`) do around
 MMEngine's Runner: load a config with its command-line options, apply them (work dir,
-resume, AMP, the CPU backend, the non-finite guard, the peer timeout), and start and end the
-process group.  The checks live in :mod:`emanplug.cli.checks`."""
+resume, AMP, the CPU backend, the non-finite guard, the peer timeout), build the Runner (a
+run name of its own per Runner), and start and end the process group.  The checks live in
+:mod:`emanplug.cli.checks`."""
 import contextlib
 import datetime
 import itertools
