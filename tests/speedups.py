@@ -9,3 +9,17 @@ back the same way)."""
 def plain_config_text() -> None:
     import mmengine.config.config as config_module
     config_module.FormatCode = lambda text, **kwargs: (text, False)
+
+
+def run_side_by_side(commands, timeout=300, **popen_kwargs):
+    """Runs the commands (argv lists) at once and returns one ``(returncode, stdout, stderr)``
+    per command, in order.  Commands that are mostly imports use one core each, so on 2 cores
+    side by side they take about half the time of one after the other."""
+    import subprocess
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              **popen_kwargs) for argv in commands]
+    results = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=timeout)
+        results.append((proc.returncode, stdout, stderr))
+    return results

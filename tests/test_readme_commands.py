@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from speedups import run_side_by_side
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py'
 VENV = Path(sys.prefix)  # the environment of these tests (in CI: .venv, which the README names)
@@ -40,15 +42,11 @@ def shell():
 
     def run(*commands: str) -> list:
         """Runs the commands side by side (each is mostly imports on one core); their stdouts."""
-        procs = [subprocess.Popen(['bash', '--noprofile', '--norc', '-c', f'{activate} && {command}'],
-                                  cwd=ROOT, env=fresh_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for command in commands]
-        outs = []
-        for command, proc in zip(commands, procs):
-            stdout, stderr = proc.communicate(timeout=120)
-            assert proc.returncode == 0, f'{command}\n{stdout[-2000:]}\n{stderr[-2000:]}'
-            outs.append(stdout)
-        return outs
+        results = run_side_by_side([['bash', '--noprofile', '--norc', '-c', f'{activate} && {command}']
+                                    for command in commands], timeout=120, cwd=ROOT, env=fresh_env())
+        for command, (code, stdout, stderr) in zip(commands, results):
+            assert code == 0, f'{command}\n{stdout[-2000:]}\n{stderr[-2000:]}'
+        return [stdout for _, stdout, _ in results]
     return run
 
 

@@ -1,11 +1,12 @@
 """The mmpretrain recipes (configs/mmpretrain_recipe/) load the way mmpretrain's own tools load
 them: ``Config.fromfile`` in a fresh interpreter, where the ``_base_ = 'mmpretrain::...'`` file
 is found (with ``pkg_resources``, see setup.cfg) before ``custom_imports`` imports emanplug."""
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from speedups import run_side_by_side
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = sorted((ROOT / 'configs' / 'mmpretrain_recipe').glob('*.py'))
@@ -37,14 +38,9 @@ def test_there_are_recipes():
 def loaded():
     """Every recipe in its own fresh interpreter, all started at once (each load is imports on
     one core: side by side on 2 cores they take about half the time)."""
-    procs = {path: subprocess.Popen([sys.executable, '-c', LOAD, str(path.relative_to(ROOT))], cwd=ROOT,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for path in RECIPES}
-    results = {}
-    for path, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=300)
-        results[path] = (proc.returncode, stdout, stderr)
-    return results
+    results = run_side_by_side([[sys.executable, '-c', LOAD, str(path.relative_to(ROOT))] for path in RECIPES],
+                               cwd=ROOT)
+    return dict(zip(RECIPES, results))
 
 
 @pytest.mark.parametrize('path', RECIPES, ids=lambda p: p.stem)

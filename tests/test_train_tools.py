@@ -1,5 +1,4 @@
 """tools/train.py with the provided configs: exact resume, mmpretrain recipes, config errors."""
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from mmengine.registry import HOOKS
 
 from emanplug.cli import train
 from emanplug.errors import ConfigError
+from speedups import run_side_by_side
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -125,11 +125,9 @@ def test_byol_without_the_hook_is_refused(cifar_root, tmp_path):
 def test_cli_prints_one_line(cifar_root, tmp_path):
     cfg = write_config(tmp_path, MOCO, cifar_root, "model = dict(scheme='bn-fancy')\n")
     # both commands side by side (each is mostly imports on one core)
-    bad, missing = (subprocess.Popen([sys.executable, str(ROOT / 'tools' / 'train.py'), arg], text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE) for arg in (cfg, 'nope.py'))
-    _, bad_err = bad.communicate(timeout=300)
-    _, missing_err = missing.communicate(timeout=300)
-    assert bad.returncode != 0 and missing.returncode != 0
+    (bad_code, _, bad_err), (missing_code, _, missing_err) = run_side_by_side(
+        [[sys.executable, str(ROOT / 'tools' / 'train.py'), arg] for arg in (cfg, 'nope.py')])
+    assert bad_code != 0 and missing_code != 0
     lines = [l for l in bad_err.splitlines() if l.strip() and 'Warning' not in l
              and 'warnings.warn' not in l]
     assert lines == [lines[-1]] and lines[-1].startswith('error: model.scheme: ')
