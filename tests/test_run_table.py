@@ -108,6 +108,19 @@ def test_supervised_classifier_is_the_ceiling_row_of_the_knn_columns():
     assert table(runs[3:4]).splitlines()[0] == '| student-teacher | Supervised |'
 
 
+def test_epoch_table_counts_iterations_for_fixmatch():
+    """FixMatch is evaluated every n iterations: its columns are iterations, MoCo's epochs;
+    cells are mean ± std over the seeds, a point a run did not log is left out."""
+    from emanplug.evaluation.results import epoch_table
+    fixmatch = [dict(method='FixMatch', scheme='bn-eman', final=66.0, metric=[(1000, 50.0), (8000, 66.0)]),
+                dict(method='FixMatch', scheme='bn-eman', final=67.0, metric=[(1000, 52.0), (8000, 67.0)])]
+    lines = epoch_table(fixmatch, [1000, 4000]).splitlines()
+    assert lines[0] == '| method | student-teacher | iteration 1000 | iteration 4000 | final | runs |'
+    assert lines[2] == '| FixMatch | bn-eman | 51.00 ± 1.41 | - | 66.50 ± 0.71 | 2 |'
+    moco = [dict(method='MoCo', scheme='bn-bn', final=35.0, metric=[(0, 29.0), (4, 33.0)])]
+    assert epoch_table(moco, [0, 4]).splitlines()[2] == '| MoCo | bn-bn | 29.00 | 33.00 | 35.00 | 1 |'
+
+
 def _fake_run(work_dir, seed, finals, scheme='bn-eman'):
     """A finished MoCo run's work dir (log only): kNN top-1 0.29 before training, then ``finals``."""
     vis = work_dir / '20260101_000000' / 'vis_data'

@@ -26,7 +26,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='folder of run records to write and to read (see above)')
     parser.add_argument('--out', default='work_dirs/summary')
     parser.add_argument('--epochs', type=int, nargs='+', default=None,
-                        help='also a table of the accuracy at these epochs (mean ± std per row)')
+                        help='also a table of the accuracy at these epochs (mean ± std per row; '
+                             'iterations for FixMatch runs)')
     parser.add_argument('--title', default=None,
                         help='title of the figure (say data, seeds and budget); default: the '
                              'number of runs and their seeds')

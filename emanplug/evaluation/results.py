@@ -237,8 +237,11 @@ def table(runs: List[dict]) -> str:
 
 def epoch_table(runs: List[dict], epochs: Sequence[int]) -> str:
     """Markdown table of the accuracy at the given epochs (and the final one) per method and
-    scheme, mean +- std over the runs (n), e.g. to see how early a scheme leaves the floor."""
-    lines = ['| method | student-teacher | ' + ' | '.join(f'epoch {e}' for e in epochs) +
+    scheme, mean +- std over the runs (n), e.g. to see how early a scheme leaves the floor.
+    FixMatch runs are iteration-based and evaluated every n iterations: for them ``epochs``
+    are iterations, and the header says so."""
+    unit = 'iteration' if all(r['method'] == 'FixMatch' for r in runs) else 'epoch'
+    lines = ['| method | student-teacher | ' + ' | '.join(f'{unit} {e}' for e in epochs) +
              ' | final | runs |', '|---|---|' + '---|' * (len(epochs) + 2)]
     groups: Dict[tuple, List[dict]] = defaultdict(list)
     for r in runs:
