@@ -121,6 +121,27 @@ def test_epoch_table_counts_iterations_for_fixmatch():
     assert epoch_table(moco, [0, 4]).splitlines()[2] == '| MoCo | bn-bn | 29.00 | 33.00 | 35.00 | 1 |'
 
 
+def test_fixmatch_records_keep_mask_rate_and_pseudo_label_precision(tmp_path):
+    """FixMatch's mask rate and pseudo-label precision survive in the run record and are
+    drawn by --curves; the evaluated model's top-1 is the run's curve, at its iteration."""
+    from emanplug.cli import summarize
+    vis = tmp_path / 'w' / 'fixmatch_bn-eman' / 'seed0' / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    (vis / 'config.py').write_text("model = dict(type='FixMatch', scheme='bn-eman')\n"
+                                   "randomness = dict(seed=0)\n")
+    rows = [dict(loss=2.0 - k, mask_rate=0.1 * k, pseudo_acc=0.8, step=20 * k) for k in (1, 2)]
+    rows.append({'top1': 51.5, 'student/top1': 50.0, 'teacher/top1': 51.5, 'step': 0})
+    (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    records, out = tmp_path / 'records', str(tmp_path / 't')
+    summarize.run([str(tmp_path / 'w' / 'fixmatch_bn-eman' / 'seed0'), '--records', str(records), '--out', out,
+                   '--curves', 'mask_rate', 'pseudo_acc'])
+    record = json.loads((records / 'fixmatch_bn-eman_seed0.json').read_text())
+    assert record['metric'] == [[40, 51.5]]
+    assert record['diagnostics']['mask_rate'] == [[20, 0.1], [40, 0.2]]
+    assert record['diagnostics']['pseudo_acc'] == [[20, 0.8], [40, 0.8]]
+    assert (tmp_path / 't_curves.png').stat().st_size > 10000
+
+
 def _fake_run(work_dir, seed, finals, scheme='bn-eman'):
     """A finished MoCo run's work dir (log only): kNN top-1 0.29 before training, then ``finals``."""
     vis = work_dir / '20260101_000000' / 'vis_data'

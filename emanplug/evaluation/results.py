@@ -99,10 +99,12 @@ def run_name(work_dir: str) -> str:
     return f'{osp.basename(osp.dirname(path))}_{leaf}' if re.fullmatch(r'seed\d+', leaf) else leaf
 
 
-#: TeacherDiagnosticsHook's scalars and MoCo's similarities (``EMAMoCo.loss``), kept in run
-#: records where a run logged them
+#: TeacherDiagnosticsHook's scalars, MoCo's similarities (``EMAMoCo.loss``) and FixMatch's
+#: mask rate and pseudo-label precision (``FixMatch.loss``), kept in run records where a run
+#: logged them
 DIAGNOSTICS = ('teacher_stat_gap_mean', 'teacher_stat_gap_logvar', 'teacher_output_std',
-               'pos_sim', 'neg_sim', 'neg_sim_max', 'knn/student_teacher_cos')
+               'pos_sim', 'neg_sim', 'neg_sim_max', 'knn/student_teacher_cos',
+               'mask_rate', 'pseudo_acc')
 RECORD_KEYS = ('name', 'method', 'scheme', 'seed', 'metric_name', 'final', 'floor', 'metric', 'loss')
 MAX_LOSS_POINTS = 400
 
@@ -328,6 +330,8 @@ CURVE_TITLES = {
     'teacher_stat_gap_logvar': 'teacher statistics vs its inputs (|log var ratio|)',
     'teacher_output_std': 'teacher output spread',
     'knn/student_teacher_cos': 'student-teacher feature similarity (kNN queries)',
+    'mask_rate': 'FixMatch mask rate (unlabeled images over the threshold)',
+    'pseudo_acc': 'FixMatch pseudo-label precision (of those over it)',
 }
 
 
