@@ -133,7 +133,8 @@ def test_fixmatch_records_keep_mask_rate_and_pseudo_label_precision(tmp_path):
     rows.append({'top1': 51.5, 'student/top1': 50.0, 'teacher/top1': 51.5, 'step': 0})
     (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in rows))
     records, out = tmp_path / 'records', str(tmp_path / 't')
-    summarize.run([str(tmp_path / 'w' / 'fixmatch_bn-eman' / 'seed0'), '--records', str(records), '--out', out,
+    # the folder emanplug-run-table writes (<work-dir>/<config>/seed<k>) is found as it is
+    summarize.run([str(tmp_path / 'w'), '--records', str(records), '--out', out,
                    '--curves', 'mask_rate', 'pseudo_acc'])
     record = json.loads((records / 'fixmatch_bn-eman_seed0.json').read_text())
     assert record['metric'] == [[40, 51.5]]

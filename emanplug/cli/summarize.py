@@ -4,7 +4,8 @@ teacher scheme, columns = method, mean +- std over seeds) and PNG curves (Figure
     emanplug-summarize [WORK_DIR ...] [--records DIR] [--out docs/results/table]
     (in a checkout: python tools/summarize_runs.py ...)
 
-Each WORK_DIR is a run's work dir (emanplug-train --work-dir), or a folder of them.  With
+Each WORK_DIR is a run's work dir (emanplug-train --work-dir), a folder of them, or
+emanplug-run-table's --work-dir (``<config>/seed<k>`` below it).  With
 ``--records DIR`` every run read from a work dir is also written to DIR as a small JSON
 record (commit it), and the records in DIR whose work dir is not given are summarised too:
 the table survives the work dirs, e.g. on a new machine ``--records DIR`` alone rebuilds it.
@@ -50,7 +51,8 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
     args = parse_args(argv)
     runs = []
     for top in args.work_dirs:
-        candidates = [top] + sorted(glob.glob(osp.join(top, '*')))
+        # a run's work dir, a folder of them, or emanplug-run-table's <work-dir>/<config>/seed<k>
+        candidates = [top] + sorted(glob.glob(osp.join(top, '*'))) + sorted(glob.glob(osp.join(top, '*', '*')))
         for d in candidates:
             if osp.isdir(d) and glob.glob(osp.join(d, '*', 'vis_data', 'scalars.json')):
                 found = load_run(d)
