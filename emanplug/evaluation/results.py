@@ -237,12 +237,18 @@ def table(runs: List[dict]) -> str:
     return '\n'.join(lines)
 
 
+def evaluated_every(method: str) -> str:
+    """The unit of a method's evaluation points: FixMatch's loop is iteration-based, MoCo's
+    and BYOL's (kNN after each epoch) epoch-based."""
+    return 'iteration' if method == 'FixMatch' else 'epoch'
+
+
 def epoch_table(runs: List[dict], epochs: Sequence[int]) -> str:
     """Markdown table of the accuracy at the given epochs (and the final one) per method and
     scheme, mean +- std over the runs (n), e.g. to see how early a scheme leaves the floor.
     FixMatch runs are iteration-based and evaluated every n iterations: for them ``epochs``
     are iterations, and the header says so."""
-    unit = 'iteration' if all(r['method'] == 'FixMatch' for r in runs) else 'epoch'
+    unit = 'iteration' if all(evaluated_every(r['method']) == 'iteration' for r in runs) else 'epoch'
     lines = ['| method | student-teacher | ' + ' | '.join(f'{unit} {e}' for e in epochs) +
              ' | final | runs |', '|---|---|' + '---|' * (len(epochs) + 2)]
     groups: Dict[tuple, List[dict]] = defaultdict(list)
@@ -312,7 +318,7 @@ def plot(runs: List[dict], path: str, teacher: bool = False, title: Optional[str
                 fig.delaxes(ax_loss)
         name = next(r['metric_name'] for r in mine)
         ax_acc.set(title=f'{method}: {"test " + name if method == "FixMatch" else name}',
-                   xlabel='iteration' if method == 'FixMatch' else 'epoch', ylabel='accuracy (%)')
+                   xlabel=evaluated_every(method), ylabel='accuracy (%)')
         ax_acc.legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=10)
