@@ -76,6 +76,7 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
     from ..registry import register_all_modules
     register_all_modules()  # the runs' configs import emanplug's modules
     from ..errors import ConfigError
+    from ..evaluation import provenance
     from ..evaluation.results import load_run
     args = parse_args(argv)
     runs = [parse_item(item, args.procs) for item in args.configs]
@@ -101,6 +102,7 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
             if args.dry_run:
                 continue
             os.makedirs(directory, exist_ok=True)
+            provenance.record_start(directory)
             start = time.time()
             with open(osp.join(directory, 'train.out'), 'a') as log:
                 code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)

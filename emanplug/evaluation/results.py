@@ -17,6 +17,8 @@ from collections import defaultdict
 from statistics import mean, stdev
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from . import provenance
+
 METHODS = {'EMAMoCo': 'MoCo', 'EMABYOL': 'BYOL', 'FixMatch': 'FixMatch',
            'ImageClassifier': 'Supervised'}
 
@@ -88,7 +90,8 @@ def load_run(work_dir: str) -> Optional[dict]:
                 final=metric[-1][1], floor=metric[0][1] if knn and metric[0][0] == 0 else None,
                 metric_name='kNN top-1' if knn else 'top-1',
                 teacher_metric=sorted(teacher.items()),
-                diagnostics={k: sorted(v.items()) for k, v in diagnostics.items()})
+                diagnostics={k: sorted(v.items()) for k, v in diagnostics.items()},
+                provenance=provenance.load(work_dir))
 
 
 def run_name(work_dir: str) -> str:
@@ -109,7 +112,7 @@ RECORD_KEYS = ('name', 'method', 'scheme', 'seed', 'metric_name', 'final', 'floo
 MAX_LOSS_POINTS = 400
 
 
-def to_record(run: dict, extra: Sequence[str] = ('minutes', 'source')) -> dict:
+def to_record(run: dict, extra: Sequence[str] = ('minutes', 'source', 'provenance')) -> dict:
     """The JSON-ready record of ``run`` (from :func:`load_run`): the ``RECORD_KEYS``, the
     loss curve thinned to at most ``MAX_LOSS_POINTS`` points, numbers rounded to 4
     decimals, and the keys ``extra`` where the run has them."""
