@@ -18,6 +18,7 @@ import sys
 from .core import *  # noqa: F401,F403
 from .core import __all__ as _core_all
 from .errors import ConfigError
+from .import_hooks import when_imported
 
 __version__ = '0.1.0'
 __all__ = list(_core_all) + ['ConfigError', 'EMANHook', 'register_all_modules', '__version__']
@@ -39,5 +40,13 @@ def __getattr__(name: str):
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
+def _allow_emanplug_configs(utils) -> None:
+    """``_base_ = 'emanplug::<family>/<config>.py'``: mmengine resolves only the packages named
+    in its ``MODULE2PACKAGE`` table (then in ``emanplug/.mim/configs``)."""
+    utils.MODULE2PACKAGE.setdefault('emanplug', 'emanplug')
+
+
+# whichever of emanplug and mmengine is imported first (mmengine is not imported here)
+when_imported('mmengine.config.utils', _allow_emanplug_configs)
 if 'mmengine' in sys.modules:  # imported by an OpenMMLab program (custom_imports, tools)
     register_all_modules()

@@ -16,12 +16,19 @@ idempotent and targeted:
 * setuptools >= 81 has no ``pkg_resources``, which mmengine uses to resolve
   ``_base_ = 'mmpretrain::...'``; the same look-ups are done with ``importlib.metadata``.
 * ``Runner.build_dataloader`` passes ``_scope_`` into ``collate_fn`` for configs
-  inherited across packages: :func:`strip_collate_scope` removes it from a config.
+  inherited across packages (``TypeError: default_collate() got an unexpected keyword argument
+  '_scope_'``, in mmpretrain's own ``tools/train.py`` too): the patched ``build_dataloader``
+  drops it.
+
+:func:`require_mmcv` says in one line what to install when no mmcv 2.x is there (emanplug does
+not require one: a compiled ``mmcv`` and ``mmcv-lite`` are both fine, and neither may be
+installed over the other).
 """
 import importlib.metadata
 import importlib.util
 import os.path as osp
-from typing import Any, Optional
+import sys
+from typing import Optional
 
 import numpy as np
 
@@ -132,15 +139,56 @@ def _fix_pkg_resources() -> None:
                 setattr(module, fn.__name__, fn)
 
 
-def strip_collate_scope(cfg: Any) -> Any:
-    """Remove ``_scope_`` from every ``*_dataloader.collate_fn`` of an mmengine config."""
-    for key in list(cfg.keys()):
-        loader = cfg.get(key)
-        if key.endswith('dataloader') and isinstance(loader, dict):
-            collate = loader.get('collate_fn')
-            if isinstance(collate, dict):
-                collate.pop('_scope_', None)
-    return cfg
+def _drop_collate_scope(loader: dict) -> dict:
+    collate = loader.get('collate_fn')
+    if isinstance(collate, dict) and '_scope_' in collate:
+        loader['collate_fn'] = {k: v for k, v in collate.items() if k != '_scope_'}
+    return loader
+
+
+def _fix_collate_scope() -> None:
+    """``Runner.build_dataloader`` without the ``_scope_`` that mmengine marks on a
+    ``collate_fn`` inherited from another package's config (it was passed to the function)."""
+    from mmengine.runner import Runner
+    original = Runner.build_dataloader
+    if getattr(original, '_emanplug_fixed', False):
+        return
+
+    def build_dataloader(dataloader, *args, **kwargs):
+        if isinstance(dataloader, dict):
+            dataloader = _drop_collate_scope(dict(dataloader))
+        return original(dataloader, *args, **kwargs)
+
+    build_dataloader._emanplug_fixed = True
+    build_dataloader.__wrapped__ = original
+    build_dataloader.__doc__ = original.__doc__
+    Runner.build_dataloader = staticmethod(build_dataloader)
+
+
+#: the mmcv releases that mmpretrain 1.x and mmengine 0.10 work with
+MMCV_RANGE = ('2.0.0', '2.3.0')
+
+
+def require_mmcv() -> None:
+    """One line (:class:`~emanplug.errors.ConfigError`) saying what to install when the import
+    name ``mmcv`` is missing or not a 2.x release."""
+    from .errors import ConfigError
+    low, high = MMCV_RANGE
+    hint = (f"pip install 'mmcv-lite>={low},<{high}' (no compiled ops; enough for emanplug), or keep "
+            f"a compiled mmcv>={low},<{high}; pip install emanplug[lite] adds mmcv-lite")
+    if importlib.util.find_spec('mmcv') is None:
+        raise ConfigError(f"emanplug's OpenMMLab adapters need mmcv 2.x, and no mmcv is installed "
+                          f'in {sys.executable}: {hint}')
+    try:
+        version = importlib.metadata.version('mmcv')
+    except importlib.metadata.PackageNotFoundError:
+        try:
+            version = importlib.metadata.version('mmcv-lite')
+        except importlib.metadata.PackageNotFoundError:
+            return  # an mmcv importable without metadata (a source tree on sys.path): trust it
+    from packaging.version import Version
+    if not Version(low) <= Version(Version(version).base_version) < Version(high):
+        raise ConfigError(f'mmcv {version} is installed; emanplug needs mmcv >= {low}, < {high}: {hint}')
 
 
 _applied = False
@@ -155,4 +203,5 @@ def apply() -> None:
     _fix_hue()
     _fix_pkg_resources()
     _fix_random_crop_padding()
+    _fix_collate_scope()
     _applied = True

@@ -10,7 +10,6 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import emanplug  # noqa: F401  (applies the fixes)
-from emanplug.compat import strip_collate_scope
 
 
 @pytest.mark.parametrize('backend', ['cv2', 'pillow'])
@@ -72,12 +71,11 @@ def test_collate_scope_from_inherited_configs_is_removed(tmp_path):
     loader_cfg = dict(dataset=list(range(4)), batch_size=2, num_workers=0,
                       sampler=dict(type='DefaultSampler', shuffle=False),
                       collate_fn=cfg.train_dataloader.collate_fn.to_dict())
+    unpatched = Runner.build_dataloader.__wrapped__  # mmengine's own
     with pytest.raises(TypeError, match='_scope_'):
-        next(iter(Runner.build_dataloader(dict(loader_cfg, collate_fn=dict(loader_cfg['collate_fn'])))))
-    strip_collate_scope(cfg)
-    assert '_scope_' not in cfg.train_dataloader.collate_fn
-    loader_cfg['collate_fn'] = cfg.train_dataloader.collate_fn.to_dict()
+        next(iter(unpatched(dict(loader_cfg, collate_fn=dict(loader_cfg['collate_fn'])))))
     assert next(iter(Runner.build_dataloader(loader_cfg))).tolist() == [0, 1]
+    assert loader_cfg['collate_fn'].get('_scope_') == 'mmpretrain'  # the caller's config unchanged
 
 
 def test_random_crop_padding_follows_padding_mode():

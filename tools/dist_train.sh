@@ -10,5 +10,5 @@ source "$TOOLS/_torchrun.sh"
 CONFIG=$1
 NPROC=$2
 # check the config once, before starting processes: a wrong key gives one line, not N tracebacks
-python "$TOOLS/train.py" "$CONFIG" --check-only "${@:3}"
+"${EMANPLUG_PYTHON:-python}" "$TOOLS/train.py" "$CONFIG" --check-only "${@:3}"
 torchrun_tool train.py "$NPROC" "$CONFIG" "${@:3}"

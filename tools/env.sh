@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sourced by tools/quickstart.sh and tools/run_tests.sh: makes sure a Python (>= 3.10; tested
-# with 3.11) virtual environment with emanplug and its pinned dependencies exists, then
-# activates it.  Installs only on the first run and after setup.cfg changes.
+# with 3.11) virtual environment with emanplug and the exact versions of requirements/lock.txt
+# exists, then activates it.  Installs only on the first run and after setup.cfg or the lock
+# file changes.  (pip install emanplug into your own environment takes the ranges of setup.cfg.)
 # EMANPLUG_VENV=/path chooses another place for the environment (default: .venv).
 set -euo pipefail
 EMANPLUG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,10 +17,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 stamp="$VENV/.emanplug-installed"
-if [ ! -f "$stamp" ] || [ "$EMANPLUG_ROOT/setup.cfg" -nt "$stamp" ]; then
+lock="$EMANPLUG_ROOT/requirements/lock.txt"
+if [ ! -f "$stamp" ] || [ "$EMANPLUG_ROOT/setup.cfg" -nt "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
   echo "[emanplug] installing emanplug and its dependencies into $VENV (first run only)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e "${EMANPLUG_ROOT}[test]"
+  "$VENV/bin/python" -m pip install -q -c "$lock" -e "${EMANPLUG_ROOT}[test,lite]"
   touch "$stamp"
 fi
 # shellcheck disable=SC1091

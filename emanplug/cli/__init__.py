@@ -35,8 +35,18 @@ from typing import Callable, Optional, Sequence
 
 from ..errors import ConfigError
 
-#: The root of a source checkout (``pip install -e .``), where ``configs/`` and ``tools/`` are.
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: emanplug's configs, tools and model index, in mmpretrain's ``.mim`` layout: links to the
+#: checkout's ``configs/`` and ``tools/`` in a source checkout, copies in an installed wheel.
+#: ``_base_ = 'emanplug::mocov2/<config>.py'`` resolves there (mmengine's cross-package bases).
+PACKAGE_DATA = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim')
+CONFIG_ROOT = osp.join(PACKAGE_DATA, 'configs')
+TOOLS_DIR = osp.join(PACKAGE_DATA, 'tools')
+
+
+def config_name(path: str) -> str:
+    """``configs/<family>/<file>.py`` for one of emanplug's configs, else ``path`` unchanged."""
+    relative = osp.relpath(osp.realpath(path), osp.realpath(CONFIG_ROOT))
+    return path if relative.startswith('..') else osp.join('configs', relative)
 
 
 def run_cli(run: Callable[[Optional[Sequence[str]]], object],

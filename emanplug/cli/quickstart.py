@@ -26,9 +26,9 @@ from typing import List, Optional, Sequence, TextIO
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 
-from . import REPO_ROOT, command
+from . import CONFIG_ROOT, command, config_name
 
-CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'quickstart')
+CONFIG_DIR = osp.join(CONFIG_ROOT, 'quickstart')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -176,7 +176,7 @@ def train_scheme(scheme: str, args: argparse.Namespace) -> dict:
     work_dir = osp.join(args.work_dir, scheme)
     os.makedirs(work_dir, exist_ok=True)
     console = osp.join(work_dir, 'console.log')
-    print(f'=== MoCo v2, {scheme} teacher: {osp.relpath(config, REPO_ROOT)} (log: {console})',
+    print(f'=== MoCo v2, {scheme} teacher: {config_name(config)} (log: {console})',
           flush=True)
     start = time.time()
     progress = EpochProgress(scheme, sys.stdout)
@@ -191,7 +191,7 @@ def train_scheme(scheme: str, args: argparse.Namespace) -> dict:
     run = load_run(work_dir)
     if run is None:
         raise ConfigError(f'{work_dir} holds no finished log; allowed: a config with a KNNEvalHook')
-    return dict(run, config=osp.relpath(config, REPO_ROOT),
+    return dict(run, config=config_name(config),
                 minutes=round((time.time() - start) / 60, 2), iters=runner.iter)
 
 

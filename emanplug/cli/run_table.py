@@ -24,7 +24,7 @@ import sys
 import time
 from typing import List, Optional, Sequence
 
-from . import REPO_ROOT, command
+from . import TOOLS_DIR, command
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -59,7 +59,7 @@ def train_command(config: str, seed: int, directory: str, procs: int, options) -
     if osp.exists(osp.join(directory, 'last_checkpoint')):
         args.append('--resume')
     if procs > 1:
-        return ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), args[0], str(procs), *args[1:]]
+        return ['bash', osp.join(TOOLS_DIR, 'dist_train.sh'), args[0], str(procs), *args[1:]]
     return [sys.executable, '-m', 'emanplug.cli.train', *args]
 
 
@@ -105,7 +105,8 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
             provenance.record_start(directory)
             start = time.time()
             with open(osp.join(directory, 'train.out'), 'a') as log:
-                code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+                code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(
+                    os.environ, EMANPLUG_PYTHON=os.environ.get('EMANPLUG_PYTHON', sys.executable)))
             finished_run = load_run(directory) if code == 0 else None
             if finished_run is None:
                 raise SystemExit(f'run {directory} failed (exit code {code}); see '

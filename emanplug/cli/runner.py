@@ -16,7 +16,6 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-from ..compat import strip_collate_scope
 from ..core.schemes import build_scheme
 from ..errors import ConfigError
 from .checks import _check_top_level, _hook_types
@@ -110,7 +109,6 @@ def prepare_config(cfg: Config, work_dir: Optional[str] = None, resume: Optional
         cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='NonFiniteGuardHook')]
     if not torch.cuda.is_available() and 'CPUShareHook' not in _hook_types(cfg):
         cfg.custom_hooks = [*cfg.custom_hooks, dict(type='CPUShareHook')]  # fewer threads when shared
-    strip_collate_scope(cfg)
     return cfg
 
 
