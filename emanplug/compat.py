@@ -19,6 +19,8 @@ idempotent and targeted:
   inherited across packages (``TypeError: default_collate() got an unexpected keyword argument
   '_scope_'``, in mmpretrain's own ``tools/train.py`` too): the patched ``build_dataloader``
   drops it.
+* distributed runs on CPU (``--launcher pytorch`` without GPUs, e.g. mmpretrain's own
+  ``tools/dist_train.sh``): gloo, no ``torch.cuda.set_device``, DDP without device ids.
 
 :func:`require_mmcv` says in one line what to install when no mmcv 2.x is there (emanplug does
 not require one: a compiled ``mmcv`` and ``mmcv-lite`` are both fine, and neither may be
@@ -31,6 +33,9 @@ import sys
 from typing import Optional
 
 import numpy as np
+
+from .core.norms import GlobalBatchNorm, replace_batchnorms
+from .core.schemes import convert_to
 
 from .checkpoint_files import (UnsafeCheckpointError, allow_mmengine_checkpoints,  # noqa: F401
                                load_checkpoint_file, use_safe_checkpoint_files)
@@ -165,6 +170,54 @@ def _fix_collate_scope() -> None:
     Runner.build_dataloader = staticmethod(build_dataloader)
 
 
+def _accelerator() -> bool:
+    """Whether mmengine would run on an accelerator (CUDA, NPU, MLU, MUSA)."""
+    import mmengine.device as device
+    checks = ('is_cuda_available', 'is_npu_available', 'is_mlu_available', 'is_musa_available')
+    return any(getattr(device, name, lambda: False)() for name in checks)
+
+
+def _fix_cpu_distributed() -> None:
+    """Distributed runs on a machine without GPUs (``--launcher pytorch``, e.g. mmpretrain's own
+    ``tools/dist_train.sh``): mmengine called ``torch.cuda.set_device`` and started the config's
+    backend (nccl by default), then wrapped the model in DDP with ``device_ids=[LOCAL_RANK]``,
+    which also refuses ``torch.nn.SyncBatchNorm`` on CPU; all of it fails without CUDA.  There the
+    process group is gloo, DDP gets no device ids and SyncBN layers become
+    :class:`~emanplug.core.norms.GlobalBatchNorm` (the same global statistics, on CPU); with an
+    accelerator nothing changes."""
+    import os
+
+    import mmengine.dist.utils as dist_utils
+    import torch.distributed as torch_dist
+    from mmengine.model import MMDistributedDataParallel
+    original = dist_utils._init_dist_pytorch
+    if getattr(original, '_emanplug_fixed', False):
+        return
+
+    def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if _accelerator() or init_backend != 'torch':
+            return original(backend, init_backend=init_backend, **kwargs)
+        torch_dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
+                                      world_size=int(os.environ['WORLD_SIZE']), **kwargs)
+
+    _init_dist_pytorch._emanplug_fixed = True
+    dist_utils._init_dist_pytorch = _init_dist_pytorch
+    ddp_init = MMDistributedDataParallel.__init__
+
+    def __init__(self, module, detect_anomalous_params=False, **kwargs):
+        if not _accelerator():  # a CPU module: DDP refuses device ids and torch's SyncBN
+            kwargs['device_ids'] = None
+            module = replace_batchnorms(module, _cpu_sync_bn)
+        ddp_init(self, module, detect_anomalous_params=detect_anomalous_params, **kwargs)
+
+    MMDistributedDataParallel.__init__ = __init__
+
+
+def _cpu_sync_bn(name: str, bn):
+    import torch.nn as nn
+    return convert_to(GlobalBatchNorm)(name, bn) if isinstance(bn, nn.SyncBatchNorm) else bn
+
+
 #: the mmcv releases that mmpretrain 1.x and mmengine 0.10 work with
 MMCV_RANGE = ('2.0.0', '2.3.0')
 
@@ -204,4 +257,5 @@ def apply() -> None:
     _fix_pkg_resources()
     _fix_random_crop_padding()
     _fix_collate_scope()
+    _fix_cpu_distributed()
     _applied = True

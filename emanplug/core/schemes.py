@@ -89,10 +89,11 @@ class NormScheme:
         """Return the student with the scheme's normalisation (in place where possible).
 
         For ``bn-*`` schemes the student uses per-process BN: SyncBN layers (e.g. from an
-        inherited mmpretrain BYOL config) become :class:`~emanplug.core.norms.BatchNorm`.
+        inherited mmpretrain BYOL config; ``torch.nn.SyncBatchNorm`` or, on CPU,
+        :class:`~emanplug.core.norms.GlobalBatchNorm`) become :class:`~emanplug.core.norms.BatchNorm`.
         """
         def make(name: str, bn: nn.Module) -> nn.Module:
-            if isinstance(bn, nn.SyncBatchNorm):
+            if isinstance(bn, (nn.SyncBatchNorm, GlobalBatchNorm)):
                 return copy_norm_state(bn, BatchNorm(**bn_kwargs(bn)))
             return bn
         return replace_batchnorms(module, make)
