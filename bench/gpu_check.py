@@ -201,9 +201,37 @@ def write_report(path: str, args, info: dict, stages: list, rows: list) -> None:
         f.write('\n'.join(lines) + '\n')
 
 
+def stack_check() -> None:
+    """The part that runs anywhere (also without CUDA): the versions of the stack this Python
+    imports, and emanplug registered with every method's BN / EMAN model built from its config."""
+    import importlib.metadata as metadata
+
+    import torch
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+
+    import emanplug
+    emanplug.register_all_modules()
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return '-'
+    names = ('torchvision', 'numpy', 'mmengine', 'mmcv', 'mmcv-lite', 'mmpretrain', 'lightly')
+    log(f'stack: Python {platform.python_version()}, torch {torch.__version__}, '
+        + ', '.join(f'{n} {version(n)}' for n in names if version(n) != '-')
+        + f'; emanplug {emanplug.__version__} from {osp.dirname(emanplug.__file__)}')
+    for method, pattern in CONFIGS.items():
+        cfg = Config.fromfile(osp.join(ROOT, pattern.format('bn-eman')))
+        model = MODELS.build(cfg.model)
+        log(f'stack: {method} bn-eman model built ({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters)')
+
+
 def check(args) -> int:
     import torch
     out = args.out if osp.isabs(args.out) else osp.join(ROOT, args.out)
+    stack_check()
     if not torch.cuda.is_available():
         print(SKIP_LINE.format(out=args.out), flush=True)
         return 0

@@ -40,13 +40,14 @@ def __getattr__(name: str):
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
-def _allow_emanplug_configs(utils) -> None:
-    """``_base_ = 'emanplug::<family>/<config>.py'``: mmengine resolves only the packages named
-    in its ``MODULE2PACKAGE`` table (then in ``emanplug/.mim/configs``)."""
-    utils.MODULE2PACKAGE.setdefault('emanplug', 'emanplug')
+def _on_mmengine_config(module) -> None:
+    """``_base_ = 'emanplug::<family>/<config>.py'`` and ``'mmpretrain::...'`` in any program that
+    imported emanplug (:func:`emanplug.compat.fix_config_resolution`)."""
+    from .compat import fix_config_resolution
+    fix_config_resolution()
 
 
 # whichever of emanplug and mmengine is imported first (mmengine is not imported here)
-when_imported('mmengine.config.utils', _allow_emanplug_configs)
+when_imported('mmengine.config.config', _on_mmengine_config)
 if 'mmengine' in sys.modules:  # imported by an OpenMMLab program (custom_imports, tools)
     register_all_modules()

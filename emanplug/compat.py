@@ -14,7 +14,9 @@ idempotent and targeted:
 * numpy 2 + ``mmcv.adjust_hue``: ``np.uint8(negative)`` overflows; the hue shift is
   done modulo 256 instead.
 * setuptools >= 81 has no ``pkg_resources``, which mmengine uses to resolve
-  ``_base_ = 'mmpretrain::...'``; the same look-ups are done with ``importlib.metadata``.
+  ``_base_ = 'mmpretrain::...'``; the same look-ups are done with ``importlib.metadata``, and
+  ``'emanplug::...'`` resolves too (:func:`fix_config_resolution`, installed by ``import
+  emanplug`` whenever mmengine's config module loads).
 * ``Runner.build_dataloader`` passes ``_scope_`` into ``collate_fn`` for configs
   inherited across packages (``TypeError: default_collate() got an unexpected keyword argument
   '_scope_'``, in mmpretrain's own ``tools/train.py`` too): the patched ``build_dataloader``
@@ -134,11 +136,19 @@ def get_installed_path(package: str) -> str:
     return osp.dirname(spec.origin)
 
 
-def _fix_pkg_resources() -> None:
+def fix_config_resolution() -> None:
+    """How mmengine finds another package's config (``_base_ = '<package>::<config>'``): with
+    ``importlib.metadata`` instead of ``pkg_resources`` (gone in setuptools >= 81; its paths were
+    also wrong for editable installs), and with emanplug in mmengine's table of such packages
+    (``MODULE2PACKAGE``), so that ``'emanplug::mocov2/<config>.py'`` resolves (in
+    ``emanplug/.mim/configs``).  Run when mmengine's config module is imported by a program that
+    imported emanplug, in either order."""
     import mmengine.config.config as config_module
+    import mmengine.config.utils as config_utils
     import mmengine.utils
     import mmengine.utils.package_utils as package_utils
-    for module in (package_utils, mmengine.utils, config_module):
+    config_utils.MODULE2PACKAGE.setdefault('emanplug', 'emanplug')
+    for module in (package_utils, mmengine.utils, config_module, config_utils):
         for fn in (is_installed, get_installed_path, package2module):
             if hasattr(module, fn.__name__):
                 setattr(module, fn.__name__, fn)
@@ -254,7 +264,7 @@ def apply() -> None:
         return
     use_safe_checkpoint_files()
     _fix_hue()
-    _fix_pkg_resources()
+    fix_config_resolution()
     _fix_random_crop_padding()
     _fix_collate_scope()
     _fix_cpu_distributed()

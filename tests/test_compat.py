@@ -91,3 +91,48 @@ def test_random_crop_padding_follows_padding_mode():
     assert any(np.array_equal(reflect(dict(img=img.copy()))['img'], padded[:32, :32]) for _ in range(400))
     constant = RandomCrop(crop_size=32, padding=4, pad_val=0)
     assert min(constant(dict(img=img.copy()))['img'].min() for _ in range(20)) == 0
+
+
+USER_CONFIG = "_base_ = 'emanplug::quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py'\n"
+
+
+@pytest.mark.parametrize('first', ['emanplug', 'mmengine'])
+def test_emanplug_configs_resolve_whatever_the_import_order(first, tmp_path):
+    """``_base_ = 'emanplug::...'`` in a user's config, read by mmengine's own Config.fromfile
+    in a program that imported emanplug before or after mmengine, and built in the
+    ``emanplug`` scope that mmengine gives the inherited parts."""
+    (tmp_path / 'user.py').write_text(USER_CONFIG)
+    imports = 'import emanplug\nfrom mmengine.config import Config\n'
+    if first == 'mmengine':
+        imports = 'from mmengine.config import Config\nimport emanplug\n'
+    script = imports + textwrap.dedent("""
+        cfg = Config.fromfile('user.py')
+        assert cfg.model._scope_ == 'emanplug', cfg.model.get('_scope_')
+        from mmengine.registry import MODELS
+        model = MODELS.build(cfg.model)
+        print(type(model).__name__, cfg.model.scheme)
+    """)
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                            timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split()[-2:] == ['EMAMoCo', 'bn-eman']
+
+
+def test_a_missing_or_wrong_mmcv_is_one_line(monkeypatch):
+    import importlib.metadata
+    import importlib.util
+
+    from emanplug import compat
+    from emanplug.errors import ConfigError
+    compat.require_mmcv()  # this environment's mmcv-lite passes
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *a: None if name == 'mmcv' else find_spec(name, *a))
+    with pytest.raises(ConfigError) as missing:
+        compat.require_mmcv()
+    assert 'no mmcv is installed' in str(missing.value) and "pip install 'mmcv-lite>=2.0.0,<2.3.0'" in str(missing.value)
+    monkeypatch.setattr(importlib.util, 'find_spec', find_spec)
+    monkeypatch.setattr(importlib.metadata, 'version', lambda name: '1.7.2' if name == 'mmcv' else '0')
+    with pytest.raises(ConfigError) as old:
+        compat.require_mmcv()
+    assert str(old.value).startswith('mmcv 1.7.2 is installed; emanplug needs mmcv >= 2.0.0, < 2.3.0')
+    assert '\n' not in str(missing.value) + str(old.value)
