@@ -17,8 +17,11 @@ killed when it runs over, and the next stage starts):
 
 It prints images/s, the peak GPU memory and the EMAN / BN step-time ratio, and writes them to
 docs/bench/gpu.md with the GPU's name and the command.  That file holds GPU numbers if and
-only if they were measured on a GPU: on a machine without CUDA this command prints one line
-saying it skipped everything, writes nothing and exits 0.  Exit status 1 when a stage failed
+only if they were measured on a GPU.  Before the stages, on any machine, it checks the stack
+(the versions this Python imports; every method's BN / EMAN model built with emanplug
+registered), which is what ``tools/gpu_check.sh --wheelhouse DIR`` proves of an offline
+install; on a machine without CUDA it then prints one line saying it skipped the GPU stages,
+writes nothing and exits 0.  Exit status 1 when a stage failed
 or ran out of time (what was measured is still written).
 
     python bench/gpu_check.py [--steps 25] [--warmup 5] [--budget 450] [--out docs/bench/gpu.md]

@@ -28,3 +28,10 @@ def run_distributed(fn, *args, world: int = 2) -> None:
     finally:
         if os.path.exists(init_file):
             os.remove(init_file)
+
+
+def worker_env(root, **extra) -> dict:
+    """This process's environment for a spawned worker, with ``root`` first on PYTHONPATH (and
+    the PYTHONPATH it had kept: an install next to the machine's own torch lives there)."""
+    path = os.pathsep.join(p for p in (str(root), os.environ.get('PYTHONPATH')) if p)
+    return dict(os.environ, PYTHONPATH=path, **extra)

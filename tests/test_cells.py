@@ -10,13 +10,14 @@ import pytest
 
 from emanplug.core import build_scheme, momentum_bn_weight
 from emanplug.core.schemes import SCHEMES
+from dist_utils import worker_env
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.dist
 
 
 def torchrun(args, timeout=900):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
+    env = worker_env(ROOT, OMP_NUM_THREADS='1')
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
            '--master_port=29531'] + args
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)

@@ -13,6 +13,7 @@ import emanplug  # noqa: F401
 from emanplug.datasets import balanced_split, read_split, resolve_split, write_split
 from emanplug.errors import ConfigError
 from emanplug.models import fixmatch_loss
+from dist_utils import worker_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -144,7 +145,7 @@ def test_every_fixmatch_mode_trains_in_two_processes(cifar_root, tmp_path):
     from emanplug.cli import split as make_split
     split = make_split.run([str(cifar_root), '--num-labeled', '20', '--out', str(tmp_path / 's.txt')])
     out = tmp_path / 'summary.json'
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
+    env = worker_env(ROOT, OMP_NUM_THREADS='1')
     result = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29533',
          str(ROOT / 'tests' / 'dist_cells_driver.py'), str(cifar_root), str(out),

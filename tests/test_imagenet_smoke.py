@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from dist_utils import worker_env
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ('mocov2', 'byol', 'fixmatch')  # in this order: FixMatch's MoCo-initialised rows
@@ -94,7 +95,7 @@ def test_every_imagenet_config_trains_two_iterations(family, fake_imagenet, smok
     assert configs, family
     out = smoke_runs / f'{family}.json'
     # 2 CPU processes with gloo, also on a machine with GPUs
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT), CUDA_VISIBLE_DEVICES='')
+    env = worker_env(ROOT, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', f'--master_port={free_port()}',
            str(ROOT / 'tests' / 'imagenet_smoke_driver.py'), family, str(fake_imagenet), str(smoke_runs), str(out)]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600, cwd=ROOT)

@@ -120,3 +120,10 @@ def test_console_scripts_work_outside_a_checkout(installed, tmp_path):
     run([bin_dir / 'emanplug-dist-train', 'my_config.py', '2', '--work-dir', 'two'],
         cwd=tmp_path, env=env)
     assert (tmp_path / 'two' / 'epoch_1.pth').is_file()
+    # the evaluation of that checkpoint, and a resumable table of runs (one seed)
+    metrics = run([bin_dir / 'emanplug-test', 'my_config.py', 'two/epoch_1.pth', '--work-dir', 'eval'],
+                  cwd=tmp_path, env=env).stdout
+    assert 'knn/student_top1' in metrics
+    run([bin_dir / 'emanplug-run-table', 'my_config.py', '--seeds', '0', '--work-dir', 'table'],
+        cwd=tmp_path, env=env)
+    assert json.loads((tmp_path / 'table' / 'my_config' / 'seed0' / 'result.json').read_text())['method'] == 'MoCo'

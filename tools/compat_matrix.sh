@@ -4,7 +4,8 @@
 # teacher hook, safe loading), and docs/compat.md rewritten with the versions each row really
 # installed, passed / failed and the minutes.  Not part of CI (about 10 minutes a row).
 #   bash tools/compat_matrix.sh [ROW ...]        rows: oldest locked newest gpu-image (default: all)
-# EMANPLUG_MATRIX_DIR (default /tmp/emanplug-matrix) holds the environments (about 6 GB each).
+# EMANPLUG_MATRIX_DIR (default /tmp/emanplug-matrix) holds the environments (about 6 GB each);
+# PY311 / PY312 (default python3.11 / python3.12) name the interpreters.
 #   oldest     the lowest versions setup.cfg admits (Python 3.11)
 #   locked     requirements/lock.txt, the reproducible environment (Python 3.11)
 #   newest     the newest releases pip resolves with no pins (Python 3.11)
@@ -19,7 +20,7 @@ ROWS=("$@")
 [ "${#ROWS[@]}" -gt 0 ] || ROWS=(oldest locked newest gpu-image)
 PY311=${PY311:-python3.11}
 PY312=${PY312:-python3.12}
-OLDEST=(torch==2.6.0 torchvision==0.21.0 numpy==1.26.4 mmengine==0.10.0 mmcv-lite==2.0.0
+OLDEST=(torch==2.6.0 torchvision==0.21.0 numpy==1.26.4 mmengine==0.10.3 mmcv-lite==2.0.0
         mmpretrain==1.0.0 lightly==1.5.0)
 IMAGE=(torch==2.11.0 torchvision==0.26.0 'numpy>=2,<2.6' pytorch-lightning==2.6.6 torchmetrics==1.9.0
        opencv-python-headless scipy scikit-learn matplotlib pillow pyyaml rich einops tqdm requests
@@ -27,6 +28,9 @@ IMAGE=(torch==2.11.0 torchvision==0.26.0 'numpy>=2,<2.6' pytorch-lightning==2.6.
 SUITE=(tests/test_norms.py tests/test_teacher_update.py tests/test_independence.py
        tests/test_compat.py tests/test_recipes.py tests/test_mmpretrain_teachers.py
        tests/test_fixmatch.py tests/test_reliability.py)
+for py in "$PY311" "$PY312"; do  # each row's interpreter must run (pyenv shims may not)
+  "$py" -c 'import sys' 2>/dev/null || echo "warning: $py does not run; set PY311 / PY312=/path/to/python (rows that need it fail)" >&2
+done
 mkdir -p "$MATRIX" "$ROOT/docs/compat"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 

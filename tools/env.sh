@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sourced by tools/quickstart.sh and tools/run_tests.sh: makes sure a Python (>= 3.10; tested
+# Sourced by tools/quickstart.sh and tools/run_tests.sh: makes sure a Python (>= 3.11; tested
 # with 3.11) virtual environment with emanplug and the exact versions of requirements/lock.txt
 # exists, then activates it.  Installs only on the first run and after setup.cfg or the lock
 # file changes.  (pip install emanplug into your own environment takes the ranges of setup.cfg.)
@@ -9,8 +9,8 @@ EMANPLUG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${EMANPLUG_VENV:-$EMANPLUG_ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 if [ ! -x "$VENV/bin/python" ]; then
-  if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-    echo "error: emanplug needs Python >= 3.10 (tested with 3.11); $PYTHON is $("$PYTHON" -V 2>&1); set PYTHON=/path/to/python3.11" >&2
+  if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "error: emanplug needs Python >= 3.11 (tested with 3.11 and 3.12); $PYTHON is $("$PYTHON" -V 2>&1); set PYTHON=/path/to/python3.11" >&2
     exit 1
   fi
   echo "[emanplug] creating virtual environment $VENV"
