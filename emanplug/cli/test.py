@@ -85,7 +85,8 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
     with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
         runner = build_runner(cfg)
         checkpoint = runner.load_checkpoint(args.checkpoint)
-        hook = KNNEvalHook(**{k: v for k, v in knn[0].items() if k != 'type'})
+        # without type and the _scope_ that mmengine marks on a config inherited across packages
+        hook = KNNEvalHook(**{k: v for k, v in knn[0].items() if k not in ('type', '_scope_')})
         results = evaluate_frozen(hook, runner, args.protocol,
                                   epoch=checkpoint.get('meta', {}).get('epoch', 0))
         if args.precise_bn:
