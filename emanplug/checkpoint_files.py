@@ -27,6 +27,7 @@ import os.path as osp
 import pickle
 import re
 import shutil
+import socket
 import zipfile
 from typing import Any, Callable, Optional, Tuple
 
@@ -192,7 +193,7 @@ def write_atomic(filename: str, data: Any) -> None:
     same folder and a rename; on error the temporary file is removed and ``filename`` is as
     it was."""
     directory = osp.dirname(osp.abspath(filename))
-    tmp = osp.join(directory, f'.{osp.basename(filename)}.tmp-{os.getpid()}')
+    tmp = osp.join(directory, f'.{osp.basename(filename)}.tmp-{socket.gethostname()}-{os.getpid()}')
     mode = 'w' if isinstance(data, str) else 'wb'
     try:
         with open(tmp, mode) as f:
@@ -209,6 +210,39 @@ def write_atomic(filename: str, data: Any) -> None:
         os.fsync(fd)  # the rename itself survives a power loss
     finally:
         os.close(fd)
+
+
+#: ``.<file>.tmp-<host>-<pid>`` (``.<file>.tmp-<pid>`` before the host was written)
+_TEMP = re.compile(r'^\.(?P<file>.+)\.tmp-(?:(?P<host>.+)-)?(?P<pid>\d+)$')
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_crash_leftovers(work_dir: str) -> list:
+    """Remove the temporary files that a save killed midway left in ``work_dir``
+    (:func:`write_atomic`'s ``.<file>.tmp-<host>-<pid>``): those written on this host by a
+    process that no longer runs.  A file of a live process, or of another host (a shared
+    file system), is kept.  Returns the names removed."""
+    removed = []
+    host = socket.gethostname()
+    for path in glob.glob(osp.join(glob.escape(work_dir), '.*.tmp-*')):
+        match = _TEMP.match(osp.basename(path))
+        if not match or match['host'] not in (None, host) or _alive(int(match['pid'])):
+            continue
+        try:
+            os.remove(path)
+        except FileNotFoundError:  # another process of the same job removed it first
+            continue
+        removed.append(osp.basename(path))
+    return sorted(removed)
 
 
 def _save_checkpoint_with_step(self, runner, step: int, meta: dict) -> None:

@@ -6,7 +6,11 @@ import functools
 import http.server
 import multiprocessing
 import os
+import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,6 +24,7 @@ from emanplug.hooks.non_finite_guard import first_non_finite
 
 from toy_runner import ToyEMAModel, make_runner
 
+ROOT = Path(__file__).resolve().parents[1]
 DIGITS = 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py'
 
 
@@ -100,7 +105,7 @@ def crash_inside_save(work_dir, crash_at):
 
     def write(filename, data):
         if crash_at == 'checkpoint' and filename.endswith('iter_4.pth'):
-            tmp = os.path.join(os.path.dirname(filename), f'.iter_4.pth.tmp-{os.getpid()}')
+            tmp = os.path.join(os.path.dirname(filename), f'.iter_4.pth.tmp-{socket.gethostname()}-{os.getpid()}')
             with open(tmp, 'wb') as f:
                 f.write(bytes(data)[:len(data) // 2])  # half of it is on disk
             os._exit(9)
@@ -251,3 +256,26 @@ def test_a_stopped_peer_ends_the_job_within_the_timeout(tmp_path):
     assert 'error: rank 0: rank 1 did not answer within 8 s' in out, out[-3000:]
     assert 'closing signal' in out, out[-3000:]
     assert elapsed < 90, elapsed
+
+
+def test_a_killed_saves_temporary_files_are_removed_when_the_next_run_starts(tmp_path, capsys):
+    """What a save killed midway leaves (write_atomic's .<file>.tmp-<host>-<pid>) is removed by
+    the next run in that work dir; a file that a live process or another host may be writing
+    is kept."""
+    from emanplug.checkpoint_files import remove_crash_leftovers
+    host = socket.gethostname()
+    gone = subprocess.Popen([sys.executable, '-c', 'pass'])
+    gone.wait()  # its PID no longer runs
+    stale = [f'.iter_4.pth.tmp-{host}-{gone.pid}', f'.last_checkpoint.tmp-{gone.pid}']  # old name too
+    kept = [f'.iter_6.pth.tmp-{host}-{os.getpid()}', f'.iter_7.pth.tmp-other-host-{gone.pid}', 'iter_3.pth']
+    for name in stale + kept:
+        (tmp_path / name).write_bytes(b'x' * 100)
+    assert remove_crash_leftovers(str(tmp_path)) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+    # through the real entry point: the next training run in that work dir removes them
+    (tmp_path / stale[0]).write_bytes(b'x' * 100)
+    train.run([str(ROOT / DIGITS), '--work-dir', str(tmp_path), '--cfg-options', 'train_cfg.max_epochs=1',
+               'train_dataloader.num_batch_per_epoch=1'])
+    err = capsys.readouterr().err
+    assert f'removed 1 temporary file(s) of a save that was killed midway from {tmp_path}: {stale[0]}' in err
+    assert not (tmp_path / stale[0]).exists() and (tmp_path / kept[0]).exists()

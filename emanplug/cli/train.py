@@ -12,6 +12,8 @@ tools/slurm_train.sh; on machines without GPUs they use gloo.
 """
 import argparse
 import os
+import os.path as osp
+import sys
 from typing import Optional, Sequence
 
 from . import command
@@ -57,6 +59,12 @@ def run(argv: Optional[Sequence[str]] = None, hooks: Sequence = ()):
     if args.check_only:
         print(f'config OK: {args.config} (work dir {cfg.work_dir})')
         return None
+    from ..checkpoint_files import remove_crash_leftovers
+    if osp.isdir(cfg.work_dir):
+        removed = remove_crash_leftovers(cfg.work_dir)
+        if removed:
+            print(f'[emanplug] removed {len(removed)} temporary file(s) of a save that was killed '
+                  f'midway from {cfg.work_dir}: {", ".join(removed)}', file=sys.stderr, flush=True)
     with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
         runner = build_runner(cfg)
         for hook in hooks:
