@@ -19,7 +19,7 @@ import torch
 
 import mmpretrain
 from test_imagenet_smoke import free_port
-from test_mmpretrain_teachers import ITERS, RECIPE_DIR, RECIPES, small_config
+from test_mmpretrain_teachers import ITERS, RECIPE_DIR, RECIPES, imagenet, small_config  # noqa: F401  (fixture)
 
 TOOLS = Path(mmpretrain.__file__).parent / '.mim' / 'tools'
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,15 +49,6 @@ def check_run(result, work: Path, kind: str) -> None:
     assert f'{attr} is now an EMA teacher of scheme bn-eman' in result.stdout + result.stderr
     state = torch.load(work / 'epoch_1.pth', map_location='cpu', weights_only=False)
     assert int(state['state_dict'][f'{attr}.steps']) == ITERS
-
-
-@pytest.fixture(scope='module')
-def imagenet(tmp_path_factory):
-    from emanplug.cli import fake_imagenet
-    root = tmp_path_factory.mktemp('fake') / 'imagenet'
-    fake_imagenet.run([str(root), '--classes', '2', '--train-per-class', '6', '--val-per-class',
-                       '1', '--size', '72'])
-    return root
 
 
 @pytest.mark.smoke
