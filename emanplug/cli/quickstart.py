@@ -151,15 +151,14 @@ def batch_dependence(config: str, seed: int = 0) -> dict:
 
 def print_batch_dependence(config: str, seed: int) -> dict:
     """Print :func:`batch_dependence` in three lines; returns it."""
+    from ..evaluation.report import dependence_lines
     start = time.time()
     result = batch_dependence(config, seed)
     print('=== Does a teacher\'s output for one image depend on the other images of its batch? '
           '(untrained network; sample 0 with two different sets of 63 batch-mates)')
-    for scheme, what in (('bn-bn', 'BN teacher, batch statistics'),
-                         ('bn-eman', 'EMAN teacher, running statistics')):
-        change, same = result[scheme]
-        print(f'  {what:<34} sample 0\'s output changes by {100 * change:.2f}%'
-              f'{" (bitwise identical)" if same else ""}')
+    for line in dependence_lines({k: dict(relative_change=c, bitwise_identical=b)
+                                  for k, (c, b) in result.items()}):
+        print('  ' + line)
     print(f'  ({time.time() - start:.1f} s)', flush=True)
     return result
 
@@ -170,11 +169,13 @@ def train_scheme(scheme: str, args: argparse.Namespace) -> dict:
     console gets a header and one line per epoch; MMEngine's log goes to
     ``WORK_DIR/<scheme>/console.log``."""
     from ..errors import ConfigError
+    from ..evaluation import provenance
     from ..evaluation.results import load_run
     from . import train
     config = config_for(scheme)
     work_dir = osp.join(args.work_dir, scheme)
     os.makedirs(work_dir, exist_ok=True)
+    provenance.record_start(work_dir)
     console = osp.join(work_dir, 'console.log')
     print(f'=== MoCo v2, {scheme} teacher: {config_name(config)} (log: {console})',
           flush=True)
@@ -226,7 +227,8 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
     with open(numbers, 'w') as f:
         json.dump(dict(batch_dependence={k: dict(relative_change=c, bitwise_identical=b)
                                          for k, (c, b) in dependence.items()},
-                       runs=[to_record(r, extra=('config', 'minutes', 'teacher_metric')) for r in runs]),
+                       runs=[to_record(r, extra=('config', 'minutes', 'teacher_metric', 'provenance'))
+                             for r in runs]),
                   f, indent=1)
     with open(osp.join(args.work_dir, 'quickstart_table.md'), 'w') as f:
         f.write(summary + '\n')

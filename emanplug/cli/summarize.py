@@ -9,12 +9,20 @@ emanplug-run-table's --work-dir (``<config>/seed<k>`` below it).  With
 ``--records DIR`` every run read from a work dir is also written to DIR as a small JSON
 record (commit it), and the records in DIR whose work dir is not given are summarised too:
 the table survives the work dirs, e.g. on a new machine ``--records DIR`` alone rebuilds it.
+
+    emanplug-summarize --report [docs/results/report.toml] [--check]
+
+rewrites the results blocks of the README and docs/results/README.md from the committed run
+records (``emanplug.evaluation.report``); ``--check`` only compares and fails with one line
+naming the first block that differs.  A table that mixes runs of different code gets a
+warning line.
 """
 import argparse
 import glob
 import json
 import os
 import os.path as osp
+import sys
 from typing import List, Optional, Sequence
 
 from . import command
@@ -37,18 +45,47 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--curves', nargs='+', default=None, metavar='KEY',
                         help="also OUT_curves.png: these recorded curves side by side ('loss', "
                              "'pos_sim', 'neg_sim', 'neg_sim_max', 'teacher_output_std', ...)")
+    parser.add_argument('--report', nargs='?', const=DEFAULT_SPEC, default=None, metavar='SPEC',
+                        help='rewrite the results blocks that the report spec lists (default spec: '
+                             f'{DEFAULT_SPEC}) from its run records, instead of a table')
+    parser.add_argument('--check', action='store_true',
+                        help='with --report: change nothing; fail if a block differs from the records')
     return parser.parse_args(argv)
+
+
+DEFAULT_SPEC = osp.join('docs', 'results', 'report.toml')
+
+
+def run_report(spec_path: str, check: bool) -> list:
+    """``--report``: rewrite (or check) every block of the spec; returns the stale blocks."""
+    from ..errors import ConfigError
+    from ..evaluation.report import Spec, update
+    if not osp.isfile(spec_path):
+        raise ConfigError(f'--report {spec_path}: no such file; allowed: a report spec such as '
+                          f'{DEFAULT_SPEC} (run from the repository root)')
+    stale = update(Spec(spec_path), check=check)
+    if check and stale:
+        where = ', '.join(f'{f} block {b}' for f, b in stale)
+        raise ConfigError(f'results blocks differ from the run records: {where}; allowed: blocks '
+                          f'written by emanplug-summarize --report {spec_path}')
+    print(f"{len(stale)} block(s) {'differ' if check else 'rewritten'}"
+          + (f": {', '.join(f'{f}:{b}' for f, b in stale)}" if stale else ''))
+    return stale
 
 
 def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
     """Write the table and the curves the command line ``argv`` asks for; returns the runs
     (:func:`emanplug.evaluation.results.load_run`)."""
-    from ..registry import register_all_modules
-    register_all_modules()  # the runs' configs import emanplug's modules
     from ..errors import ConfigError
+    from ..evaluation.provenance import mixed_code_warning
     from ..evaluation.results import (DIAGNOSTICS, epoch_table, load_records, load_run, plot,
                                       plot_curves, save_record, table)
     args = parse_args(argv)
+    if args.report:  # records only: no OpenMMLab import
+        run_report(args.report, args.check)
+        return []
+    from ..registry import register_all_modules
+    register_all_modules()  # the runs' configs import emanplug's modules
     runs = []
     for top in args.work_dirs:
         # a run's work dir, a folder of them, or emanplug-run-table's <work-dir>/<config>/seed<k>
@@ -89,6 +126,9 @@ def run(argv: Optional[Sequence[str]] = None) -> List[dict]:
             raise ConfigError(f'--curves {" ".join(args.curves)}: no run recorded any of them; '
                               f'allowed: loss, {", ".join(DIAGNOSTICS)}')
     print(md)
+    warning = mixed_code_warning(runs)
+    if warning:
+        print(warning, file=sys.stderr)
     print(f'\n{len(runs)} runs -> {args.out}.md, {args.out}.png')
     return runs
 

@@ -73,3 +73,50 @@ def load(work_dir: str) -> Optional[dict]:
         return None
     with open(path) as f:
         return json.load(f)
+
+
+#: The code a run's numbers depend on: the teacher and norms, the models, the evaluation.
+RESULT_CODE = ('emanplug/core', 'emanplug/models', 'emanplug/evaluation/knn.py',
+               'emanplug/evaluation/knn_hook.py', 'emanplug/evaluation/accuracy.py')
+
+
+def _code_differs(root: str, commits: list) -> Optional[bool]:
+    """Whether the ``RESULT_CODE`` differs between any two of ``commits`` (None: git cannot
+    tell, e.g. outside a checkout or with a commit it does not have)."""
+    first = commits[0]
+    for other in commits[1:]:
+        try:
+            out = subprocess.run(['git', '-C', root, 'diff', '--quiet', first, other, '--', *RESULT_CODE],
+                                 capture_output=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if out.returncode not in (0, 1):
+            return None
+        if out.returncode == 1:
+            return True
+    return False
+
+
+def mixed_code_warning(runs: list, root: Optional[str] = None) -> Optional[str]:
+    """One warning line when ``runs`` (run records or :func:`emanplug.evaluation.results.load_run`
+    runs) are not known to come from one version of the ``RESULT_CODE``: commits whose core,
+    model or evaluation code differs, runs with no recorded commit, or transcribed runs; None
+    when they all come from commits with the same such code."""
+    root = root or osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    commits = sorted({(r.get('provenance') or {}).get('commit') for r in runs} - {None})
+    copied = sum(1 for r in runs if r.get('source'))
+    unknown = sum(1 for r in runs if not (r.get('provenance') or {}).get('commit') and not r.get('source'))
+    parts = []
+    if len(commits) > 1:
+        differs = _code_differs(root, commits)
+        if differs is not False:
+            short = ', '.join(c[:7] for c in commits)
+            parts.append(f'commits {short} ' + ('whose core, model or evaluation code differs' if differs
+                                                 else '(git cannot compare them here)'))
+    if unknown and (commits or copied or unknown < len(runs)):
+        parts.append(f'{unknown} run(s) with no recorded commit (run before records kept it)')
+    if copied:
+        parts.append(f'{copied} transcribed run(s) (marked †)')
+    if not parts:
+        return None
+    return f'warning: this table mixes {"; ".join(parts)}: compare its rows with that in mind'

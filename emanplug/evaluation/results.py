@@ -206,38 +206,60 @@ def per_run_table(runs: List[dict]) -> str:
     return '\n'.join(lines)
 
 
+#: The mark of a cell that holds a transcribed run (a record with a ``source``: a number copied
+#: from an earlier README, no log behind it), and the table's footnote that says so.
+TRANSCRIBED = '†'
+TRANSCRIBED_NOTE = (f'{TRANSCRIBED} includes runs transcribed from an earlier README (their records '
+                    "carry a `source` and no log)")
+
+
+def _spread(values: List[float], transcribed: bool = False) -> str:
+    """A cell: ``mean ± std (n)`` (one value: ``value (1)``), ``TRANSCRIBED`` appended when a
+    transcribed run is among the values."""
+    mark = TRANSCRIBED if transcribed else ''
+    if len(values) == 1:
+        return f'{values[0]:.2f} (1){mark}'
+    return f'{mean(values):.2f} ± {stdev(values):.2f} ({len(values)}){mark}'
+
+
+def _footnote(runs: List[dict]) -> str:
+    return f'\n\n{TRANSCRIBED_NOTE}' if any(r.get('source') for r in runs) else ''
+
+
 def table(runs: List[dict]) -> str:
     """Markdown table: rows = student/teacher scheme, columns = method, cells mean +- std (n).
     Runs with a kNN accuracy before training add the row 'untrained (floor)' (warm-started
     runs, whose untrained student holds estimated statistics, the row 'untrained, warm-started
-    statistics'); a supervised
-    classifier's kNN accuracy is the row 'supervised' (the ceiling) of every MoCo/BYOL column."""
+    statistics'), one value per seed: the runs of one seed share their untrained network, so it
+    counts once (the mean of its runs' values, which differ only by the warm start's estimate);
+    a supervised classifier's kNN accuracy is the row 'supervised' (the ceiling) of every
+    MoCo/BYOL column.  Cells with a transcribed run carry ``TRANSCRIBED``."""
     cells: Dict[tuple, List[float]] = defaultdict(list)
+    floors: Dict[tuple, Dict[object, List[float]]] = defaultdict(lambda: defaultdict(list))
+    copied = set()
     ssl = sorted({r['method'] for r in runs if r['method'] not in ('Supervised', 'FixMatch')})
     for r in runs:
         if r['method'] == 'Supervised' and ssl:
             # a classifier of the same backbone and budget: the kNN ceiling of the SSL columns
             for m in ssl:
                 cells[('supervised', m)].append(r['final'])
+                copied.update([('supervised', m)] if r.get('source') else [])
             continue
         cells[(r['scheme'], r['method'])].append(r['final'])
+        copied.update([(r['scheme'], r['method'])] if r.get('source') else [])
         if r.get('floor') is not None:  # a warm-started student is evaluated with its new statistics
-            cells[(FLOOR_WARM if '+warm' in r['scheme'] else FLOOR, r['method'])].append(r['floor'])
+            row = (FLOOR_WARM if '+warm' in r['scheme'] else FLOOR, r['method'])
+            floors[row][r['seed']].append(r['floor'])
+            copied.update([row] if r.get('source') else [])
+    for row, by_seed in floors.items():
+        cells[row] = [mean(v) for _, v in sorted(by_seed.items(), key=lambda kv: str(kv[0]))]
     methods = sorted({m for _, m in cells})
     schemes = sorted({s for s, _ in cells}, key=row_order)
     lines = ['| student-teacher | ' + ' | '.join(methods) + ' |', '|---|' + '---|' * len(methods)]
     for s in schemes:
-        row = []
-        for m in methods:
-            v = cells.get((s, m))
-            if not v:
-                row.append('-')
-            elif len(v) == 1:
-                row.append(f'{v[0]:.2f} (1)')
-            else:
-                row.append(f'{mean(v):.2f} ± {stdev(v):.2f} ({len(v)})')
+        row = [_spread(cells[(s, m)], (s, m) in copied) if cells.get((s, m)) else '-' for m in methods]
         lines.append(f'| {s} | ' + ' | '.join(row) + ' |')
-    return '\n'.join(lines)
+    return '\n'.join(lines) + _footnote(runs)
 
 
 def evaluated_every(method: str) -> str:
@@ -264,9 +286,10 @@ def epoch_table(runs: List[dict], epochs: Sequence[int]) -> str:
         return f'{values[0]:.2f}' if len(values) == 1 else f'{mean(values):.2f} ± {stdev(values):.2f}'
     for (method, scheme), group in sorted(groups.items(), key=lambda g: (g[0][0], row_order(g[0][1]))):
         at = [cell([dict(r['metric'])[e] for r in group if e in dict(r['metric'])]) for e in epochs]
+        mark = TRANSCRIBED if any(r.get('source') for r in group) else ''
         lines.append(f'| {method} | {scheme} | ' + ' | '.join(at) +
-                     f' | {cell([r["final"] for r in group])} | {len(group)} |')
-    return '\n'.join(lines)
+                     f' | {cell([r["final"] for r in group])} | {len(group)}{mark} |')
+    return '\n'.join(lines) + _footnote(runs)
 
 
 LINESTYLES = ('-', '--', ':', '-.')
