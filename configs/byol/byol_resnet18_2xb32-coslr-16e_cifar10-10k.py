@@ -3,12 +3,10 @@
 # CIFAR stem), 10,000 training images, 2 processes x batch 32 (SyncBN and ShuffleBN need
 # processes to differ from BN), 16 epochs = 2496 iterations (2 warm-up),
 # m 0.99 -> 1 (cosine), kNN (k=200) every 4 epochs; a BYOL step costs ~2x a MoCo step (two
-# symmetric views; docs/bench/step_time.md): 51-52 minutes per run measured on 2 CPU cores
-# (SyncBN/SyncBN 73).
-# The predictor learns at 10x the learning rate: with one learning rate for all, BYOL learned
-# little at this budget (BN/BN kNN 29.6 after 4 epochs, 31.5 after 16, untrained 28.1, seed 0);
-# with the predictor at 10x (cf. SimSiam's undecayed predictor rate), 32.5 after 4 epochs and
-# 33.6 after 16 (4x the learning rate everywhere: 28.0 after 4).
+# symmetric views; docs/bench/step_time.md).
+# The predictor learns at 10x the learning rate (cf. SimSiam's undecayed predictor rate): with
+# one learning rate for all, BYOL barely left the untrained network at this budget.
+# Measured results: docs/results/README.md (generated from the run records).
 # Main config of its family (rows: byol_resnet18_2xb32-coslr-16e_cifar10-10k_{scheme}.py, which change only the scheme);
 # on its own it trains with the family's default scheme, BN / EMAN.
 _base_ = [
