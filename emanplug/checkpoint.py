@@ -11,8 +11,8 @@ model's state dict reads::
 
 Checkpoints written before the parts were named (emanplug <= 0.1.0) hold the teacher's
 parts by position (``teacher.module.0.`` = backbone, ``.1.`` = neck, ``.2.`` = head).
-They keep loading: an :class:`~emanplug.core.teacher.EMATeacher` whose module has named
-parts renames such keys as it loads them (``load_from``, ``--resume``, ``tools/test.py``),
+They keep loading: the models register :func:`name_positional_teacher_keys` on their
+teacher, which renames such keys as it loads them (``load_from``, ``--resume``, ``tools/test.py``),
 and :func:`part_state_dict` (``tools/export_backbone.py``) reads both layouts.  A config
 that takes the teacher's backbone of an *old* checkpoint with ``init_cfg=dict(type=
 'Pretrained', prefix=...)`` keeps its old prefix ``teacher.module.0.``.
@@ -59,6 +59,20 @@ def name_positional_keys(state_dict: MutableMapping[str, object], prefix: str,
         index, dot, rest = key[len(prefix):].partition('.')
         if dot and index.isdigit() and int(index) < len(names):
             state_dict[prefix + names[int(index)] + '.' + rest] = state_dict.pop(key)
+
+
+def name_positional_teacher_keys(teacher: object, state_dict: MutableMapping[str, object],
+                                 prefix: str, *args: object) -> None:
+    """A load-state-dict pre-hook of an EMA teacher whose module has named parts (``backbone``,
+    ``neck``, ...): it also reads the keys of checkpoints written when they were positional
+    (``{prefix}module.0.`` = the first part).  A teacher of positional parts loads unchanged.
+
+    Example:
+        >>> teacher.register_load_state_dict_pre_hook(name_positional_teacher_keys)  # doctest: +SKIP
+    """
+    names = list(teacher.module._modules)
+    if names and not any(n.isdigit() for n in names):
+        name_positional_keys(state_dict, prefix + 'module.', names)
 
 
 def migrate_state_dict(state_dict: Mapping[str, object]) -> Dict[str, object]:

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from emanplug.cli import train
 from emanplug.cli.runner import apply_amp, load_config, prepare_config
 from emanplug.core import EMAN, EMATeacher, prepare_student
-from emanplug.core.teacher import STUDENT_MARK, unwrap_module
+from emanplug.core.teacher import prepared_scheme, unwrap_module
 from emanplug.engine import amp as amp_module
 from emanplug.engine import cpu_bf16_support
 from emanplug.errors import ConfigError
@@ -88,7 +88,7 @@ def _compiled_student_check():
     compiled = torch.compile(net)
     assert next(iter(compiled.state_dict())).startswith('_orig_mod.')
     assert prepare_student(compiled, 'bn-eman') is compiled
-    assert getattr(net, STUDENT_MARK) == 'bn-eman'  # the mark is on the plain module
+    assert net.__dict__['_emanplug_scheme'].token == 'bn-eman'  # the mark is on the plain module
     teacher = EMATeacher(compiled, 'bn-eman', momentum=0.9)
     assert teacher.student is net and type(teacher.module) is nn.Sequential  # a plain copy
     assert list(teacher.module.state_dict()) == list(net.state_dict())
@@ -102,7 +102,7 @@ def test_unwrap_module_through_nested_wrappers_and_the_mark_through_them():
     wrapped = nn.DataParallel(torch.compile(nn.DataParallel(net), backend='eager'))
     assert unwrap_module(wrapped) is net and unwrap_module(net) is net
     prepare_student(wrapped, 'in-in')  # replaces BN layers: fine through DataParallel / compile
-    assert getattr(net, STUDENT_MARK) == 'in-in' and isinstance(net[1], nn.GroupNorm)
+    assert prepared_scheme(wrapped).token == 'in-in' and isinstance(net[1], nn.GroupNorm)
     teacher = EMATeacher(wrapped, 'in-in')
     assert teacher.student is net and list(teacher.module.state_dict()) == list(net.state_dict())
     # prepared as a plain module, then wrapped: the wrapper pairs too
@@ -135,7 +135,7 @@ def test_ddp_student_pairs_by_plain_names_and_updates_exactly(gloo_group):
     net = small_convnet()
     ddp = nn.parallel.DistributedDataParallel(net)
     teacher = EMATeacher(prepare_student(ddp, 'bn-eman'), 'bn-eman', momentum=0.9)
-    assert getattr(net, STUDENT_MARK) == 'bn-eman'
+    assert prepared_scheme(net) is teacher.scheme  # one scheme object, shared
     assert teacher.student is net and list(teacher.module.state_dict()) == list(net.state_dict())
     assert not any(k.startswith('module.module.') for k in teacher.state_dict())
     train_and_check(ddp, net, teacher)

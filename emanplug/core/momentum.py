@@ -11,7 +11,7 @@ instead; :func:`to_torch_momentum` / :func:`from_torch_momentum` are the only
 places where emanplug converts between the two.
 """
 import math
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 from ..errors import ConfigError
 
@@ -72,3 +72,35 @@ def get_schedule(name: str) -> Callable[[float, int, int], float]:
     except (KeyError, TypeError):
         raise ConfigError(f'momentum_schedule={name!r} is unknown; allowed: '
                           f'{", ".join(sorted(MOMENTUM_SCHEDULES))}') from None
+
+
+class MomentumSchedule:
+    """The teacher's parameter momentum at each step: a base ``m_0`` (paper convention) and a
+    named schedule, both checked once here, so that a training loop can ask at every step
+    without checks (like timm's decay warm-up in ``ModelEmaV3.get_decay``).
+
+    Args:
+        base (float): ``m_0``, the weight of the old value, in [0, 1]. Default 0.999.
+        name (str): 'constant' (MoCo, FixMatch) or 'cosine' (BYOL). Default 'constant'.
+
+    Example:
+        >>> schedule = MomentumSchedule(0.99, 'cosine')
+        >>> schedule(0, 100), schedule(100, 100)
+        (0.99, 1.0)
+    """
+
+    def __init__(self, base: float = 0.999, name: str = 'constant') -> None:
+        self._momentum_at = get_schedule(name)
+        self.base = check_momentum(base)
+        self.name = name
+
+    def __call__(self, step: int, total: int) -> float:
+        """The momentum after ``step`` of ``total`` steps."""
+        return self._momentum_at(self.base, step, total)
+
+    def replace(self, base: Optional[float] = None, name: Optional[str] = None) -> 'MomentumSchedule':
+        """A schedule with ``base`` and/or ``name`` changed (None keeps the current one)."""
+        return MomentumSchedule(self.base if base is None else base, name or self.name)
+
+    def __repr__(self) -> str:
+        return f'MomentumSchedule(base={self.base}, name={self.name!r})'

@@ -133,6 +133,13 @@ class NormScheme:
         args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items())
         return f'{type(self).__name__}({args})'
 
+    def __eq__(self, other: object) -> bool:
+        """The same scheme: the same class with the same arguments."""
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
 
 register_scheme('bn')(NormScheme)
 

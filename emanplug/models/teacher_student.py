@@ -4,6 +4,7 @@ from typing import Optional, Sequence, Union
 
 import torch.nn as nn
 
+from ..checkpoint import name_positional_teacher_keys
 from ..core.momentum import check_momentum, from_torch_momentum
 from ..core.schemes import NormScheme
 from ..core.teacher import EMATeacher, prepare_student
@@ -35,11 +36,12 @@ class TeacherStudentMixin:
 
     The student is ``nn.Sequential`` of the model's own parts by name (``backbone``,
     ``neck``, and ``head`` for FixMatch), prepared for the scheme before any optimizer
-    exists, so the teacher's state dict reads ``teacher.module.backbone.*`` (see
-    :mod:`emanplug.checkpoint`).  The teacher is updated by
-    :class:`emanplug.hooks.EMANHook`; a model whose teacher is never updated stops with a
-    ConfigError after its second training step (:meth:`check_teacher_is_driven`).  A model
-    without a teacher (FixMatch's default) sets ``self.teacher = None``.
+    exists, so the teacher's state dict reads ``teacher.module.backbone.*``, and older
+    checkpoints with positional keys keep loading (see :mod:`emanplug.checkpoint`).  The
+    teacher is updated by :class:`emanplug.hooks.EMANHook`; a model whose teacher is never
+    updated stops with a ConfigError after its second training step
+    (:meth:`check_teacher_is_driven`).  A model without a teacher (FixMatch's default) sets
+    ``self.teacher = None``.
     """
 
     _train_steps = 0  # training steps seen by check_teacher_is_driven
@@ -51,6 +53,8 @@ class TeacherStudentMixin:
         for p in parts:  # a part that was itself a BN layer was replaced
             setattr(self, p, getattr(student, p))
         self.teacher = EMATeacher(student, scheme, momentum, schedule)
+        # checkpoints of emanplug <= 0.1.0 hold the teacher's parts by position
+        self.teacher.register_load_state_dict_pre_hook(name_positional_teacher_keys)
 
     def init_weights(self) -> None:
         super().init_weights()
