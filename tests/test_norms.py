@@ -49,13 +49,50 @@ def test_teacher_pn_scheme_converts_alpha():
     assert len(layers) == 3 and all(m.momentum == pytest.approx(0.001) for m in layers)
 
 
+def m2t_batch_stats(x):
+    """Momentum^2 Teacher's batch statistics by hand (sums over all but the channel dimension):
+    the mean, and torch.var's unbiased variance multiplied once more by n / (n - 1), as its
+    MomentumBatchNorm{1,2}d compute them (see MomentumBN's docstring for the source lines)."""
+    dims = [0] + list(range(2, x.dim()))
+    n = x.numel() // x.shape[1]
+    mean = x.sum(dim=dims) / n
+    centred = x - mean.view(1, -1, *([1] * (x.dim() - 2)))
+    sum_sq = (centred * centred).sum(dim=dims)
+    return mean, sum_sq / (n - 1) * n / (n - 1)
+
+
+@pytest.mark.parametrize('shape', [(32, 3), (6, 2, 3, 3)])
+@pytest.mark.parametrize('w', [1.0, 0.3])
+def test_momentum_bn_uses_momentum2_teachers_variance_float64(shape, w):
+    """Against a hand computation in float64: the variance is sum_sq / (n - 1) * n / (n - 1),
+    not BN's biased sum_sq / n (at n = 32 the two differ by (32 / 31)^2 = 6.6 %)."""
+    gen = torch.Generator().manual_seed(0)
+    x = (3.0 * torch.randn(*shape, generator=gen, dtype=torch.float64) + 1.5)
+    channels = shape[1]
+    mean0 = torch.linspace(-1.0, 1.0, channels, dtype=torch.float64)
+    var0 = torch.linspace(0.5, 2.0, channels, dtype=torch.float64)
+    layer = with_stats(MomentumBN(channels).double(), mean0, var0).train()
+    layer.batch_weight = w
+    bmean, bvar = m2t_batch_stats(x)
+    n = x.numel() // channels
+    biased = ((x - bmean.view(1, -1, *([1] * (x.dim() - 2)))) ** 2).sum(dim=[0] + list(range(2, x.dim()))) / n
+    assert torch.allclose(bvar / biased, torch.full_like(bvar, (n / (n - 1)) ** 2), rtol=1e-12, atol=0)
+    mean, var = w * bmean + (1 - w) * mean0, w * bvar + (1 - w) * var0
+    expected = (x - mean.view(1, -1, *([1] * (x.dim() - 2)))) / torch.sqrt(
+        var.view(1, -1, *([1] * (x.dim() - 2))) + 1e-5)
+    assert torch.allclose(layer(x), expected, rtol=1e-12, atol=1e-12)
+    layer.end_iteration()
+    assert torch.allclose(layer.running_var, var, rtol=1e-12, atol=0)
+    assert torch.allclose(layer.running_mean, mean, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize('w', [1.0, 0.3, 0.0])
 def test_momentum_bn_mixes_batch_and_running_stats_and_moves_once_per_iteration(w):
     mean0, var0 = torch.tensor([1.0, -2.0]), torch.tensor([4.0, 0.25])
     layer = with_stats(MomentumBN(2), mean0, var0).train()
     layer.batch_weight = w
     x = torch.randn(6, 2, 3, 3)
-    bmean, bvar = x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=False)
+    bmean, bvar = m2t_batch_stats(x)
     mean, var = w * bmean + (1 - w) * mean0, w * bvar + (1 - w) * var0
     assert torch.allclose(layer(x), hand_norm(x, mean, var), atol=1e-5)
     assert torch.equal(layer.running_mean, mean0) and torch.equal(layer.running_var, var0)
@@ -71,7 +108,7 @@ def test_momentum_bn_two_views_of_one_iteration_see_the_same_running_stats():
     layer = with_stats(MomentumBN(2), mean0, var0).train()
     layer.batch_weight = w
     views = [torch.randn(6, 2, 3, 3), 3 + 2 * torch.randn(6, 2, 3, 3)]
-    stats = [(v.mean(dim=(0, 2, 3)), v.var(dim=(0, 2, 3), unbiased=False)) for v in views]
+    stats = [m2t_batch_stats(v) for v in views]
     for v, (bm, bv) in zip(views, stats):
         expected = hand_norm(v, w * bm + (1 - w) * mean0, w * bv + (1 - w) * var0)
         assert torch.allclose(layer(v), expected, atol=1e-5)  # the second view: still mean0, var0
