@@ -9,7 +9,8 @@ import torch
 import torch.nn as nn
 
 from emanplug.checkpoint import migrate_state_dict, part_state_dict
-from emanplug.core import EMATeacher, MomentumBN, momentum_bn_weight, prepare_student
+from emanplug.core import (EMATeacher, MomentumBN, MomentumSchedule, momentum_bn_weight,
+                           prepare_student, prepared_scheme)
 from emanplug.errors import ConfigError
 
 from helpers import small_convnet
@@ -142,3 +143,59 @@ def test_a_teacher_of_positional_parts_loads_its_own_keys_unchanged():
     assert all(torch.equal(v, other.state_dict()[k]) for k, v in state.items())
     with pytest.raises(ConfigError, match="no teacher backbone.*'teacher.module.backbone.'"):
         part_state_dict({'backbone.w': 1}, 'teacher')
+
+
+def test_student_and_teacher_share_one_scheme_built_once_per_teacher(monkeypatch):
+    import emanplug.core.student as student_module
+    import emanplug.core.teacher as teacher_module
+    built = []
+
+    def counting(spec, real=student_module.build_scheme):
+        built.append(spec)
+        return real(spec)
+    for module in (student_module, teacher_module):
+        monkeypatch.setattr(module, 'build_scheme', counting)
+    student = prepare_student(small_convnet(), 'bn-eman0.9')
+    teacher = EMATeacher(student, 'bn-eman0.9')
+    assert built == ['bn-eman0.9', 'bn-eman0.9']  # one for the student, one for the teacher
+    assert teacher.scheme is prepared_scheme(student)  # one object, not a token to match
+    assert not hasattr(teacher.module, '_emanplug_scheme')  # the copy is no prepared student
+    with pytest.raises(ConfigError, match="prepared for 'bn-eman0.9'"):
+        EMATeacher(student, 'bn-eman')  # another argument, the same token family
+
+
+def test_update_takes_the_student_like_timm_and_the_old_call_still_works():
+    student = prepare_student(small_convnet(), 'bn-eman')
+    a, b = EMATeacher(student, 'bn-eman', 0.9), EMATeacher(student, 'bn-eman', 0.9)
+    student(torch.randn(4, 3, 8, 8))
+    with torch.no_grad():
+        for p in student.parameters():
+            p.add_(0.1)
+    a.update(nn.DataParallel(student), 3, 10)
+    b.update(3, 10)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    with pytest.raises(ConfigError, match='not the student this teacher was built from'):
+        a.update(small_convnet(), 4, 10)
+
+
+def test_momentum_schedule_is_an_object_checked_once():
+    schedule = MomentumSchedule(0.99, 'cosine')
+    assert schedule(0, 10) == 0.99 and schedule(10, 10) == 1.0
+    assert schedule.replace(name='constant')(10, 10) == 0.99
+    with pytest.raises(ConfigError, match='momentum=1.5 is outside'):
+        MomentumSchedule(1.5)
+    teacher = EMATeacher(prepare_student(small_convnet(), 'bn-eman'), 'bn-eman', 0.99, 'cosine')
+    teacher.set_momentum(0.9)
+    assert (teacher.momentum, teacher.momentum_schedule, teacher.momentum_at(0, 4)) == (0.9, 'cosine', 0.9)
+
+
+def test_random_state_kept_around_a_block():
+    from emanplug.random_state import rng_state_kept
+    torch.manual_seed(3)
+    expected = torch.rand(2)
+    torch.manual_seed(3)
+    with pytest.raises(RuntimeError):
+        with rng_state_kept():
+            torch.rand(5)
+            raise RuntimeError
+    assert torch.equal(torch.rand(2), expected)

@@ -10,6 +10,7 @@ from mmengine.registry import HOOKS
 from torch.utils.data import DataLoader, Subset
 
 from ..core.distributed import gather_strided, rank, world_size
+from ..random_state import rng_state_kept
 from .knn import extract, knn_accuracy
 
 
@@ -73,12 +74,8 @@ class KNNEvalHook(Hook):
 
     def evaluate(self, runner, epoch: int) -> dict:
         """Evaluate now, leaving the random generators of training untouched."""
-        from ..hooks.eman_hook import get_rng_state, set_rng_state
-        state = get_rng_state()
-        try:
+        with rng_state_kept():
             return self._evaluate(runner, epoch)
-        finally:
-            set_rng_state(state)
 
     def features(self, runner, which: str):
         """``(bank, bank_labels, query, query_labels)``: frozen, L2-normalised features of the

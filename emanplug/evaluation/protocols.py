@@ -72,16 +72,13 @@ def precise_bn_knn(hook, runner, num_batches: int) -> Dict[str, float]:
 
     from ..core.diagnostics import statistics_distance
     from ..core.warm_start import precise_statistics, statistics_swapped
-    from ..hooks.eman_hook import get_rng_state, set_rng_state
     from ..hooks.warm_start import training_views
     from ..models.teacher_student import model_part
+    from ..random_state import rng_state_kept
     from .knn import knn_accuracy
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    state = get_rng_state()
-    try:
+    with rng_state_kept():
         views = list(training_views(runner, model, num_batches))
-    finally:
-        set_rng_state(state)
     results = {}
     for which in hook.models:
         backbone = model_part(model, which, 'backbone')

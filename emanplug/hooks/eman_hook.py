@@ -1,35 +1,17 @@
-"""MMEngine adapter of the EMA-teacher update (the math lives in emanplug.core.teacher)."""
-import random
+"""MMEngine adapter of the EMA-teacher update of emanplug's models (the math lives in
+emanplug.core.teacher)."""
 from typing import List, Optional
-
-import numpy as np
-import torch
 
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from ..core.momentum import check_momentum, get_schedule
+from ..core.momentum import MomentumSchedule, check_momentum
 from ..core.teacher import EMATeacher
 from ..errors import ConfigError
+from ..random_state import get_rng_state, set_rng_state
 
-
-def get_rng_state() -> dict:
-    """States of the torch (CPU and CUDA), numpy and python random generators."""
-    state = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(),
-                 python=random.getstate())
-    if torch.cuda.is_available():
-        state['cuda'] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict) -> None:
-    """Restore what :func:`get_rng_state` returned."""
-    torch.set_rng_state(state['torch'])
-    np.random.set_state(tuple(state['numpy']))
-    version, internal, gauss = state['python']
-    random.setstate((version, tuple(internal), gauss))
-    if 'cuda' in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state['cuda'])
+__all__ = ['EMANHook', 'find_teachers', 'require_teachers',
+           'get_rng_state', 'set_rng_state']  # the last two: their old import path
 
 
 def find_teachers(model) -> List[EMATeacher]:
@@ -49,14 +31,17 @@ def require_teachers(model, hook: str) -> List[EMATeacher]:
 
 @HOOKS.register_module()
 class EMANHook(Hook):
-    """Updates every EMA teacher of the model from its student after each training iteration.
+    """Drives the EMA teachers of emanplug's models (MoCo, BYOL, FixMatch, any model holding
+    an :class:`~emanplug.core.teacher.EMATeacher`): updates each from its student after each
+    training iteration.  Teachers that their model updates itself (``driven_by_model``, the
+    converted mmpretrain teachers of :class:`~emanplug.hooks.EMANTeacherHook`) are not its own.
 
     After each iteration ``k`` of ``K = runner.max_iters`` it calls
     ``teacher.update(k, K)``: eq. (1) and, as the teacher's scheme says, eq. (9) with the
     momentum of the teacher's schedule at ``k``, and the training progress for the next
-    iteration (MomentumBN's batch weight; set before training too, for resumed runs).  The teacher's norm behaviour does not depend on
-    ``model.train()``/``model.eval()`` (it lives in its norm layers), so mmengine's
-    per-epoch ``model.train()`` cannot change it.  The teachers' state is part of the
+    iteration (MomentumBN's batch weight; set before training too, for resumed runs).  The
+    teacher's norm behaviour does not depend on ``model.train()``/``model.eval()`` (it lives
+    in its norm layers), so mmengine's per-epoch ``model.train()`` cannot change it.  The teachers' state is part of the
     model's state dict; the hook stores each teacher's scheme and momentum in the
     checkpoint and refuses to resume a run with a different one.  It also stores the
     random generators' states (torch, numpy, random), which drive the augmentations and
@@ -77,6 +62,7 @@ class EMANHook(Hook):
     """
 
     priority = 'NORMAL'
+    driven_by_model = False  # this hook updates the teachers (EMANTeacherHook's are the models')
 
     def __init__(self, momentum: Optional[float] = None,
                  momentum_schedule: Optional[str] = None, save_rng_state: bool = True) -> None:
@@ -84,12 +70,16 @@ class EMANHook(Hook):
         self.momentum = None if momentum is None else check_momentum(momentum, 'EMANHook.momentum')
         self.momentum_schedule = momentum_schedule
         if momentum_schedule is not None:
-            get_schedule(momentum_schedule)
+            MomentumSchedule(name=momentum_schedule)  # an unknown name fails now, not at run time
         self.teachers: List[EMATeacher] = []
 
     def _teachers(self, runner) -> List[EMATeacher]:
         if not self.teachers:
-            self.teachers = require_teachers(runner.model, 'EMANHook')
+            self.teachers = [t for t in require_teachers(runner.model, 'EMANHook')
+                             if not t.driven_by_model]
+            if not self.teachers:
+                raise ConfigError('EMANHook: every teacher of the model is updated by the model '
+                                  'itself (EMANTeacherHook); allowed: one of the two hooks')
             for teacher in self.teachers:
                 teacher.set_momentum(self.momentum, self.momentum_schedule)
         return self.teachers

@@ -10,7 +10,9 @@ from ..models.averaged_teacher import averaged_model_teachers, convert_averaged_
 
 @HOOKS.register_module()
 class EMANTeacherHook(Hook):
-    """Makes every MMEngine averaged-model teacher of the model an emanplug EMA teacher.
+    """Converts the averaged-model teachers of mmpretrain's models into emanplug EMA teachers,
+    which the model then keeps driving itself (unlike :class:`~emanplug.hooks.EMANHook`, which
+    drives the teachers of emanplug's models).
 
     For mmpretrain's ``MoCo`` (``encoder_k``), ``DenseCL`` (``encoder_k``), ``BYOL``
     (``target_net``) and ``MoCoV3`` (``momentum_encoder``), and any model that keeps its
@@ -37,6 +39,7 @@ class EMANTeacherHook(Hook):
     """
 
     priority = 'VERY_HIGH'  # before other hooks look at the model in before_run
+    driven_by_model = True  # the converted teachers are updated by their model, not a hook
 
     def __init__(self, scheme='bn-eman') -> None:
         try:
@@ -45,7 +48,8 @@ class EMANTeacherHook(Hook):
             raise ConfigError(f'EMANTeacherHook.scheme: {err}') from None
 
     def before_run(self, runner) -> None:
-        if any(type(h).__name__ == 'EMANHook' for h in runner.hooks):
+        # a hook that updates teachers itself (EMANHook) says so with driven_by_model = False
+        if any(getattr(h, 'driven_by_model', None) is False for h in runner.hooks):
             raise ConfigError('EMANTeacherHook: the config also has EMANHook, which would update '
                               'the teacher a second time; allowed: one of them (EMANHook for '
                               'emanplug models, EMANTeacherHook for mmpretrain models)')

@@ -12,7 +12,8 @@ from torch.utils.data import DataLoader
 
 from ..core.warm_start import warm_start_teacher
 from ..errors import ConfigError, check_count
-from .eman_hook import get_rng_state, require_teachers, set_rng_state
+from ..random_state import rng_state_kept
+from .eman_hook import require_teachers
 
 
 def student_views(model: torch.nn.Module, inputs: Any) -> List[torch.Tensor]:
@@ -117,12 +118,9 @@ class WarmStartHook(Hook):
                 student(view)
                 passes += 1
 
-        rng = get_rng_state()
         start = time.perf_counter()
-        try:
+        with rng_state_kept():
             used = warm_start_teacher(teachers, training_views(runner, model, self.num_batches), forward)
-        finally:
-            set_rng_state(rng)
         seconds = time.perf_counter() - start
         self.record = dict(batches=used, forward_passes=passes, seconds=round(seconds, 3))
         schemes = ', '.join(sorted({t.scheme.token for t in teachers}))
