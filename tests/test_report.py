@@ -75,10 +75,10 @@ def test_the_floor_counts_each_seed_once_and_transcribed_cells_are_marked():
     assert f'35.00 ± 1.00 (3){TRANSCRIBED}' not in md
 
 
-def _commit(repo: Path, text: str) -> str:
+def _commit(repo: Path, text: str, notes: str = '') -> str:
     (repo / 'emanplug' / 'core').mkdir(parents=True, exist_ok=True)
     (repo / 'emanplug' / 'core' / 'teacher.py').write_text(text)
-    (repo / 'notes.txt').write_text(text + 'notes')
+    (repo / 'notes.txt').write_text(notes)
     git = ['git', '-C', str(repo), '-c', 'user.name=t', '-c', 'user.email=t@t']
     subprocess.run(git + ['add', '-A'], check=True, capture_output=True)
     subprocess.run(git + ['commit', '-qm', text], check=True, capture_output=True)
@@ -89,8 +89,7 @@ def _commit(repo: Path, text: str) -> str:
 def test_a_table_that_mixes_code_versions_warns(tmp_path):
     subprocess.run(['git', 'init', '-q', str(tmp_path)], check=True)
     first = _commit(tmp_path, 'a')
-    (tmp_path / 'notes.txt').write_text('only the notes change')
-    same_code = _commit(tmp_path, 'a')  # nothing under the result code changes
+    same_code = _commit(tmp_path, 'a', notes='only the notes change')  # not the result code
     other = _commit(tmp_path, 'b')
     runs = lambda *commits: [run('bn-bn', i, 35.0, provenance=dict(commit=c)) for i, c in enumerate(commits)]
     assert mixed_code_warning(runs(first, same_code), str(tmp_path)) is None
