@@ -178,9 +178,10 @@ def glance_block(spec: Spec) -> str:
     for item in spec.data.get('glance', []):
         study, a, b, at = item['study'], item['a'], item['b'], item.get('at')
         c = compare(spec.row(study, a), spec.row(study, b), at)
-        copied = any(r.get('source') for r in spec.row(study, a) + spec.row(study, b))
+        mark = {row: TRANSCRIBED if any(r.get('source') for r in spec.row(study, row)) else ''
+                for row in (a, b)}
         seeds = ' / '.join(f'{d:+.2f}' for d in c['per_seed'])
-        lines.append(f"| {item['setting']} | {a}: {c['a']} | {b}: {c['b']}{TRANSCRIBED if copied else ''} "
+        lines.append(f"| {item['setting']} | {a}: {c['a']}{mark[a]} | {b}: {c['b']}{mark[b]} "
                      f"| {c['diff']:+.2f} ({seeds}) | {c['reading']} |")
     if any(TRANSCRIBED in line for line in lines):
         lines += ['', f'{TRANSCRIBED} includes runs transcribed from an earlier README (no log).']
