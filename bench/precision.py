@@ -51,7 +51,6 @@ import tempfile
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/mocov2/mocov2_resnet18_2xb32-coslr-16e_cifar10-10k_bn-eman.py'
 ARCHIVE = osp.join(osp.dirname(ROOT), 'shared', 'data', 'cifar10-jpeg.tar.gz')
 #: the split files the config reads: (subset, images)

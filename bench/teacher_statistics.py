@@ -18,10 +18,8 @@ import json
 import os
 import os.path as osp
 import re
-import sys
 import tempfile
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 KEYS = ('knn/student_top1', 'knn/student_precisebn_top1', 'knn/teacher_top1', 'knn/student_teacher_cos',
         'knn/teacher_precisebn_top1', 'precisebn/student_gap_mean',

@@ -14,7 +14,6 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 import torch  # noqa: E402
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from speedups import plain_config_text  # noqa: E402
 
 plain_config_text()
