@@ -248,7 +248,7 @@ def require_mmcv() -> None:
         try:
             version = importlib.metadata.version('mmcv-lite')
         except importlib.metadata.PackageNotFoundError:
-            return  # an mmcv importable without metadata (a source tree on sys.path): trust it
+            return  # an mmcv importable without metadata (a source tree on the import path): trust it
     from packaging.version import Version
     if not Version(low) <= Version(Version(version).base_version) < Version(high):
         raise ConfigError(f'mmcv {version} is installed; emanplug needs mmcv >= {low}, < {high}: {hint}')
