@@ -82,3 +82,56 @@ def test_tools_in_a_python_without_emanplug_print_one_line(tmp_path):
     lines = (result.stdout + result.stderr).splitlines()
     assert result.returncode != 0 and len(lines) == 1, lines
     assert lines[0].startswith('error: emanplug is not installed in ') and 'source .venv/bin/activate' in lines[0]
+
+
+DOCS = ['README.md', *sorted(str(p.relative_to(ROOT)) for p in (ROOT / 'docs').rglob('*.md')
+                             if 'compat' not in p.parts and 'bench' not in p.parts)]
+#: A documented command's script, and the one whose options it takes (the launchers pass theirs on).
+OPTIONS_OF = {'tools/dist_train.sh': 'tools/train.py', 'tools/dist_test.sh': 'tools/test.py',
+              'tools/slurm_train.sh': 'tools/train.py'}
+
+
+def _braces(text: str) -> list:
+    """Bash's brace expansion of one word (``a_{x,y}.py`` -> ``a_x.py a_y.py``)."""
+    m = re.search(r'\{([^{}]*,[^{}]*)\}', text)
+    if not m:
+        return [text]
+    return [w for part in m.group(1).split(',') for w in _braces(text[:m.start()] + part + text[m.end():])]
+
+
+def documented_commands() -> list:
+    """``(file, command)`` for every command line of the README and docs/ that runs one of this
+    repository's scripts (indented or fenced code; continuation lines joined)."""
+    found = []
+    for doc in DOCS:
+        text = re.sub(r'\\\n\s*', ' ', (ROOT / doc).read_text())
+        for line in text.splitlines():
+            cmd = line.strip().split('  #')[0].strip()
+            cmd = re.sub(r'^(\w+=\S+ )+', '', cmd)  # environment assignments
+            if re.match(r'(python (tools|bench|examples)/\S+\.py|bash (tools|bench)/\S+\.sh)( |$)', cmd):
+                found.append((doc, cmd))
+    return found
+
+
+def test_every_documented_command_names_existing_scripts_configs_and_options(shell):
+    commands = documented_commands()
+    assert len(commands) >= 40, commands  # the README and docs/ pages show this many
+    wanted = {}
+    for doc, cmd in commands:
+        words = [w for word in cmd.split()[1:] for w in _braces(word)]
+        script = words[0]
+        assert (ROOT / script).is_file(), f'{doc}: {cmd}: no {script}'
+        for word in words[1:]:
+            path = word.split(':')[0].split('=')[-1]
+            if path.startswith('configs/') and path.endswith('.py'):
+                assert (ROOT / path).is_file(), f'{doc}: {cmd}: no {path}'
+        options = {w.strip('[]').split('=')[0] for w in words[1:]
+                   if re.fullmatch(r'--[a-z][\w-]*(=.*)?', w.strip('[]'))}
+        target = OPTIONS_OF.get(script, script)
+        if target.endswith('.py') and options:
+            wanted.setdefault(target, set()).update((doc, o) for o in options)
+    scripts = sorted(wanted)
+    helps = shell(*(f'python {s} --help' for s in scripts))
+    for script, text in zip(scripts, helps):
+        for doc, option in sorted(wanted[script]):
+            assert re.search(rf'{re.escape(option)}\b', text), f'{doc}: {script} has no option {option}'
