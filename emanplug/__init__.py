@@ -10,7 +10,10 @@ Three layers, each importing only the one below it:
   ``emanplug.evaluation``): registered into MMEngine's registries, together with the stack
   fixes of :mod:`emanplug.compat`, by :func:`register_all_modules`.  That happens by itself
   when emanplug is imported by an OpenMMLab program, i.e. with mmengine already loaded
-  (``custom_imports=dict(imports=['emanplug'])`` in a config, mmpretrain's tools);
+  (``custom_imports=dict(imports=['emanplug'])`` in a config, mmpretrain's tools), and, when
+  emanplug is imported first, at the first look-up in an mmengine or mmpretrain registry
+  (:data:`ADAPTERS` is their import location); mmengine's checkpoint loaders use the safe
+  loader as soon as mmengine's checkpoint module is imported, in either order;
 * ``emanplug.cli``: the command-line entry points (``tools/*.py``, ``emanplug-*``).
 """
 import sys
@@ -47,7 +50,32 @@ def _on_mmengine_config(module) -> None:
     fix_config_resolution()
 
 
+def _on_mmengine_checkpoint(module) -> None:
+    """mmengine's checkpoint loaders (local, ``http(s)://``, ``torchvision://``, ...) load through
+    the safe loader in any program that imported emanplug
+    (:func:`emanplug.checkpoint_files.use_safe_checkpoint_loading`)."""
+    from .checkpoint_files import use_safe_checkpoint_loading
+    use_safe_checkpoint_loading(module)
+
+
+#: importing this module registers emanplug's adapters (:mod:`emanplug.adapters`)
+ADAPTERS = 'emanplug.adapters'
+
+
+def _on_registries(module) -> None:
+    """Registration that cannot be missed: every registry of ``module`` (mmengine's root ones,
+    mmpretrain's) gets :data:`ADAPTERS` as an import location, which mmengine imports itself at
+    the registry's first look-up, e.g. ``norm_cfg=dict(type='EMAN')`` in a model built after
+    ``import emanplug``.  (mmengine has no public call to add a location to a registry.)"""
+    for name, registry in vars(module).items():
+        if name.isupper() and isinstance(registry, module.Registry) and ADAPTERS not in registry._locations:
+            registry._locations.append(ADAPTERS)
+
+
 # whichever of emanplug and mmengine is imported first (mmengine is not imported here)
 when_imported('mmengine.config.config', _on_mmengine_config)
+when_imported('mmengine.runner.checkpoint', _on_mmengine_checkpoint)
+when_imported('mmengine.registry.root', _on_registries)
+when_imported('mmpretrain.registry', _on_registries)
 if 'mmengine' in sys.modules:  # imported by an OpenMMLab program (custom_imports, tools)
     register_all_modules()

@@ -14,13 +14,17 @@
   writes ``last_checkpoint`` the same way.
 * **Resuming** (:func:`resume_checkpoint`): ``--resume`` without a file takes the checkpoint
   ``last_checkpoint`` names, or, when that is missing, empty or broken, the newest loadable
-  checkpoint of the work dir, and says so.
+  checkpoint of the work dir, and says so.  A checkpoint the safe loader refuses stops the
+  run (:func:`refused_resume`): refused is not broken; ``--allow-global MODULE.CLASS``
+  (:func:`allow_globals`) trusts a class the user knows.
 
-:func:`use_safe_checkpoint_files` installs all of this into mmengine (once); it is part of
-:func:`emanplug.compat.apply`.
+:func:`use_safe_checkpoint_loading` is installed by ``import emanplug`` as soon as mmengine's
+checkpoint module is imported (whatever the order); :func:`use_safe_checkpoint_files`
+installs the rest (saving) with :func:`emanplug.compat.apply`.
 """
 import errno
 import glob
+import importlib
 import io
 import os
 import os.path as osp
@@ -29,7 +33,7 @@ import re
 import shutil
 import socket
 import zipfile
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Sequence, Tuple
 
 import torch
 
@@ -37,7 +41,16 @@ from .errors import ConfigError
 
 
 class UnsafeCheckpointError(ConfigError):
-    """A checkpoint holds objects outside the allow-list and was not loaded."""
+    """A checkpoint holds objects outside the allow-list and was not loaded.
+
+    Attributes:
+        disallowed: the first global it names that is not allowed (``'posix.system'``).
+        source: the file or URL.
+    """
+
+    def __init__(self, message: str, disallowed: str = '', source: str = '') -> None:
+        super().__init__(message)
+        self.disallowed, self.source = disallowed, source
 
 
 class CheckpointFileError(ConfigError):
@@ -80,6 +93,13 @@ def allow_mmengine_checkpoints() -> None:
          (_history_buffer_statistic, 'builtins.getattr')])
 
 
+#: modules whose callables run commands, read or write files or import code: none of their
+#: globals is ever allowed, whatever ``--allow-global`` names
+NEVER_ALLOWED = ('builtins', 'os', 'posix', 'nt', 'subprocess', 'sys', 'shutil', 'importlib',
+                 'runpy', 'pty', 'socket', 'pickle', 'marshal', 'ctypes', 'code', 'multiprocessing',
+                 'io', 'pathlib', 'tempfile', 'webbrowser')
+
+
 _DISALLOWED = re.compile(r'GLOBAL ([\w.]+)|function (\S+)|unsupported global.*?(\S+)|'
                          r'(getattr\(\w+, \S+\))')
 _ALLOWED_TEXT = ('tensors, containers, numbers, numpy arrays, mmengine HistoryBuffer')
@@ -120,12 +140,20 @@ def load_checkpoint_file(filename: str, map_location: Any = None,
         what = next(g for g in found.groups() if g)
         raise UnsafeCheckpointError(
             f'checkpoint {name} holds {what}, which is not in the allow-list of safe checkpoint '
-            f'contents ({_ALLOWED_TEXT}); refusing to load it') from None
+            f'contents ({_ALLOWED_TEXT}); refusing to load it; allowed: a checkpoint holding only '
+            f'those{_trust_hint(what, "emanplug-train")}', what, name) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
         raise CheckpointFileError(
             f'checkpoint {name} is truncated or corrupt ({_first_line(err)}); allowed: a complete '
             'file written by torch.save (a run killed while saving keeps its previous checkpoint: '
             "resume with --resume and no file)") from None
+
+
+def _trust_hint(disallowed: str, command: str) -> str:
+    """How to trust ``disallowed`` (``--allow-global``), unless it can never be allowed."""
+    if disallowed.split('.')[0] in NEVER_ALLOWED or '(' in disallowed:
+        return f' ({disallowed} is never allowed: it can run commands or touch files)'
+    return f', or, if you trust the file and {disallowed} is a class, {command} --allow-global {disallowed}'
 
 
 def _first_line(err: BaseException) -> str:
@@ -273,10 +301,58 @@ def _save_checkpoint_with_step(self, runner, step: int, meta: dict) -> None:
         self.file_backend.rmtree(outgoing)  # checkpoints saved by deepspeed are directories
 
 
+def allow_globals(names: Sequence[str], option: str = '--allow-global') -> None:
+    """Add classes that the user trusts to this process's allow-list (``--allow-global
+    MODULE.CLASS``), e.g. a type that a user hook or a newer emanplug put into a checkpoint:
+    such checkpoints then load, still with ``weights_only=True``.  Only classes, and none of
+    :data:`NEVER_ALLOWED`'s modules; a function is never allowed (calling one is how a
+    pickle runs code)."""
+    allowed = ('a class MODULE.CLASS named by the refused checkpoint (not a function, nothing of '
+               f'{", ".join(NEVER_ALLOWED)})')
+    for name in names:
+        module, _, attr = str(name).rpartition('.')
+        if not module or not attr or module.split('.')[0] in NEVER_ALLOWED:
+            raise ConfigError(f'{option} {name} is not allowed; allowed: {allowed}')
+        try:
+            target = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as err:
+            raise ConfigError(f'{option} {name} cannot be imported ({_first_line(err)}); '
+                              f'allowed: {allowed}') from None
+        if not isinstance(target, type):
+            raise ConfigError(f'{option} {name} is a {type(target).__name__}, not a class; '
+                              f'allowed: {allowed}')
+        torch.serialization.add_safe_globals([target])
+
+
+def refused_resume(err: UnsafeCheckpointError, work_dir: str) -> UnsafeCheckpointError:
+    """The one line of ``--resume`` onto a checkpoint that the safe loader refuses: refused is
+    not broken, so the run neither falls back nor starts over; the user decides."""
+    return UnsafeCheckpointError(
+        f'--resume: checkpoint {err.source} holds {err.disallowed}, which the safe loader does not '
+        f'allow (weights_only=True with the allow-list); nothing was loaded or run and nothing in '
+        f'{work_dir} was changed; allowed: start a new run with another --work-dir'
+        f'{_trust_hint(err.disallowed, f"--resume {err.source}")}', err.disallowed, err.source)
+
+
+def check_resume_file(path: str, work_dir: str) -> None:
+    """``--resume FILE``: a local file that the safe loader refuses stops the run before
+    anything is written (:func:`refused_resume`); a missing one is left to the config check,
+    an empty or truncated one is its own one line."""
+    if '://' in str(path) or not osp.isfile(osp.expanduser(path)):
+        return
+    try:
+        load_checkpoint_file(path, map_location='cpu')
+    except UnsafeCheckpointError as err:
+        raise refused_resume(err, work_dir) from None
+
+
 def _loadable(path: str) -> bool:
+    """Whether ``path`` loads; a refused file raises (:class:`UnsafeCheckpointError`)."""
     try:
         load_checkpoint_file(path, map_location='cpu')
         return True
+    except UnsafeCheckpointError:
+        raise
     except (ConfigError, OSError):
         return False
 
@@ -284,16 +360,25 @@ def _loadable(path: str) -> bool:
 def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], Optional[str]]:
     """The checkpoint to resume a run of ``work_dir`` from, and a one-line note when it is not
     the one ``last_checkpoint`` names (missing, empty, or naming a broken or deleted file):
-    then the newest loadable ``*.pth`` of the work dir.  ``(None, note)`` when there is none."""
+    then the newest loadable ``*.pth`` of the work dir.  ``(None, note)`` when there is none.
+
+    Raises:
+        UnsafeCheckpointError: the checkpoint it would resume from (the one ``last_checkpoint``
+            names, or the newest that is not broken) holds something the safe loader refuses
+            (:func:`refused_resume`); nothing is skipped over it.
+    """
     pointer = osp.join(work_dir, 'last_checkpoint')
     named = ''
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            named = f.read().strip()
-        if named and _loadable(named):
-            return named, None
-    candidates = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime, reverse=True)
-    found = next((c for c in candidates if _loadable(c)), None)
+    try:
+        if osp.isfile(pointer):
+            with open(pointer) as f:
+                named = f.read().strip()
+            if named and _loadable(named):
+                return named, None
+        candidates = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime, reverse=True)
+        found = next((c for c in candidates if _loadable(c)), None)
+    except UnsafeCheckpointError as err:
+        raise refused_resume(err, work_dir) from None
     why = (f'{pointer} is missing' if not osp.isfile(pointer) else f'{pointer} is empty' if not named
            else f'{pointer} names {named}, which is missing or broken')
     if found is None:
@@ -301,18 +386,28 @@ def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], Optional[str]]:
     return found, f'{why}: resuming from {found}, the newest loadable checkpoint of the work dir'
 
 
+def use_safe_checkpoint_loading(checkpoint_module: Any = None) -> None:
+    """Make mmengine's checkpoint loaders (``mmengine.runner.checkpoint``: local paths, and
+    ``http(s)://`` also behind ``torchvision://``, ``modelzoo://``, ``open-mmlab://``,
+    ``mmcls://``) load through :func:`load_checkpoint_file`.  ``import emanplug`` runs it as
+    soon as mmengine's checkpoint module is imported, whatever the import order, so it imports
+    nothing of mmengine itself when given the module."""
+    if checkpoint_module is None:
+        import mmengine.runner.checkpoint as checkpoint_module
+    checkpoint_module.CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_file,
+                                                       force=True)
+    checkpoint_module.load_url = load_url_safely  # behind http(s)://, torchvision://, ...
+
+
 def use_safe_checkpoint_files() -> None:
     """Install safe loading for every source and crash-safe saving into mmengine (once)."""
     global _installed
     if _installed:
         return
-    import mmengine.runner.checkpoint as checkpoint_module
     import mmengine.runner.runner as runner_module
     from mmengine.hooks import CheckpointHook
     allow_mmengine_checkpoints()
-    checkpoint_module.CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_file,
-                                                       force=True)
-    checkpoint_module.load_url = load_url_safely  # behind http(s)://, torchvision://, ...
+    use_safe_checkpoint_loading()
     original_save = runner_module.save_checkpoint
 
     def save(checkpoint, filename, file_client_args=None, backend_args=None):

@@ -17,6 +17,8 @@ idempotent and targeted:
   ``_base_ = 'mmpretrain::...'``; the same look-ups are done with ``importlib.metadata``, and
   ``'emanplug::...'`` resolves too (:func:`fix_config_resolution`, installed by ``import
   emanplug`` whenever mmengine's config module loads).
+* ``mmcv``'s ``LoadImageFromFile`` fails on a zero-byte or corrupt image inside ``cv2`` without
+  naming the file: it raises one line naming the file instead (every dataset).
 * ``Runner.build_dataloader`` passes ``_scope_`` into ``collate_fn`` for configs
   inherited across packages (``TypeError: default_collate() got an unexpected keyword argument
   '_scope_'``, in mmpretrain's own ``tools/train.py`` too): the patched ``build_dataloader``
@@ -99,6 +101,27 @@ def _fix_random_crop_padding() -> None:
     transform._emanplug_fixed = True
     transform.__doc__ = original.__doc__
     RandomCrop.transform = transform
+
+
+def _name_bad_images() -> None:
+    """mmcv's ``LoadImageFromFile`` names the image file it cannot read or decode (one line,
+    :func:`~emanplug.datasets.semi_supervised.naming_bad_images`) instead of failing in
+    ``cv2.imdecode`` with an assertion that names no file: a zero-byte or corrupt image is one
+    line in every dataset, the validation and test sets and the kNN bank included."""
+    from mmcv.transforms import LoadImageFromFile
+
+    from .datasets.semi_supervised import naming_bad_images
+    original = LoadImageFromFile.transform
+    if getattr(original, '_emanplug_fixed', False):
+        return
+
+    def transform(self, results: dict):
+        with naming_bad_images(lambda: results.get('img_path')):
+            return original(self, results)
+
+    transform._emanplug_fixed = True
+    transform.__doc__ = original.__doc__
+    LoadImageFromFile.transform = transform
 
 
 def package2module(package: str) -> str:
@@ -266,6 +289,7 @@ def apply() -> None:
     _fix_hue()
     fix_config_resolution()
     _fix_random_crop_padding()
+    _name_bad_images()
     _fix_collate_scope()
     _fix_cpu_distributed()
     _applied = True

@@ -23,23 +23,28 @@ def _add_scope_registries() -> None:
     for name, parent in vars(parents).items():
         if isinstance(parent, Registry) and parent.scope == 'mmpretrain' and name.isupper():
             parent.import_from_location()  # what a look-up in mmpretrain's scope would import
-            SCOPE_REGISTRIES[name] = Registry(parent.name, parent=parent, scope=SCOPE)
+            SCOPE_REGISTRIES[name] = Registry(parent.name, parent=parent, scope=SCOPE,
+                                              locations=['emanplug.adapters'])
 
 
 def register_all_modules() -> None:
     """Apply the stack fixes and register every adapter (once per process)."""
     global _registered
-    if _registered:
+    if _registered:  # also while it runs: a registry look-up inside imports emanplug.adapters
         return
-    # mmcv-lite has no compiled ops; classification never needs them
-    warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
-    from . import compat
-    compat.require_mmcv()
-    compat.apply()
-    from . import datasets, evaluation, hooks, models, testing  # noqa: F401  (registers them)
-    from . import engine  # noqa: F401  (registers CPUAutocastOptimWrapper)
-    _add_scope_registries()
     _registered = True
+    try:
+        # mmcv-lite has no compiled ops; classification never needs them
+        warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+        from . import compat
+        compat.require_mmcv()
+        compat.apply()
+        from . import datasets, evaluation, hooks, models, testing  # noqa: F401  (registers them)
+        from . import engine  # noqa: F401  (registers CPUAutocastOptimWrapper)
+        _add_scope_registries()
+    except BaseException:
+        _registered = False
+        raise
 
 
 if 'mmengine' in sys.modules:  # mmengine imports <scope>.registry to build a config's parts

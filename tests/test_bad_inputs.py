@@ -29,7 +29,8 @@ DIGITS_BASE = 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits.py'
 FIXMATCH = 'configs/fixmatch/fixmatch_resnet18_1xb32-mu5-coslr-800it_cifar10-4000.py'
 FIXMATCH_DEFAULT = 'configs/fixmatch/fixmatch_resnet18_1xb32-mu5-coslr-800it_cifar10-4000_default.py'
 MOCO_10K = 'configs/mocov2/mocov2_resnet18_2xb32-coslr-16e_cifar10-10k_bn-eman.py'
-SCRIPTS = {'train': 'train.py', 'test': 'test.py', 'export': 'export_backbone.py', 'split': 'make_split.py'}
+SCRIPTS = {'train': 'train.py', 'test': 'test.py', 'export': 'export_backbone.py', 'split': 'make_split.py',
+           'summarize': 'summarize_runs.py'}
 LAUNCH_ENV = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT', 'SLURM_PROCID',
               'SLURM_NTASKS', 'SLURM_NODELIST', 'OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE',
               'OMPI_COMM_WORLD_LOCAL_RANK')
@@ -38,7 +39,7 @@ NARROW = "backbone=dict(stem_channels=16, base_channels=16)"  # small checkpoint
 
 class Case(NamedTuple):
     id: str
-    tool: str  # train, test, export, split (emanplug.cli.<tool>, tools/<script>)
+    tool: str  # train, test, export, split, summarize (emanplug.cli.<tool>, tools/<script>)
     argv: Tuple[str, ...]  # {names} are filled from the inputs fixture and {W} (the work dir)
     expect: Tuple[str, ...]  # pieces of the last line (filled like argv)
     how: str = 'main'  # 'main': in this process; 'proc': the script in a subprocess
@@ -60,6 +61,18 @@ def train(*argv: str, expect: Tuple[str, ...], **kw) -> Case:
 
 
 TORCHRUN_ONE = dict(RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1', MASTER_PORT='29581')
+FM_SMALL = ('model.backbone.stem_channels=16', 'model.backbone.base_channels=16', 'model.head.in_channels=128')
+def fm_data(root: str, split: str) -> str:
+    """--cfg-options of the FixMatch config's training data (names filled later, like argv)."""
+    return f'train_dataloader.dataset.dataset.data_root={root} train_dataloader.dataset.split_file={split}'
+
+
+def m10k_data(query_root: str) -> str:
+    """--cfg-options of the MoCo 10k config's data: the CIFAR subset, but the kNN queries from ``query_root``."""
+    return ('train_dataloader.dataset.dataset.data_root={cifar} train_dataloader.dataset.split_file={split} '
+            'custom_hooks.2.bank.dataset.data_root={cifar} custom_hooks.2.bank.split_file={split} '
+            f'custom_hooks.2.query.split_file={{split}} custom_hooks.2.query.dataset.data_root={query_root}')
+REFUSED = ('holds posix.system', 'refusing to load it')
 TEST_DIGITS = ('{D}', '{ck_moco}', '--work-dir', '{W}')
 FIXMATCH_TEST_DATA = ('--cfg-options', 'test_dataloader.dataset.data_root={cifar}')
 
@@ -137,6 +150,58 @@ CASES = [
     Case('config-missing', 'train', ('{W}/nope.py', '--check-only'), ("config file '{W}/nope.py' does not exist",),
          allowed=False),
     Case('config-syntax', 'train', ('{broken_cfg}', '--check-only'), ('config {broken_cfg}: ',), allowed=False),
+    # a config file is Python: an error its code raises names the file and line
+    Case('config-name-error', 'train', ('{nameerr_cfg}', '--check-only'),
+         ("config {nameerr_cfg}: NameError: name 'undefined_name' is not defined ({nameerr_cfg} line 2)",)),
+    Case('config-name-error-in-base', 'train', ('{nameerr_child_cfg}', '--work-dir', '{W}'),
+         ('config {nameerr_child_cfg}: NameError', '({nameerr_cfg} line 2)')),
+    Case('config-raises', 'train', ('{raising_cfg}', '--check-only'),
+         ('config {raising_cfg}: AssertionError: set data_root first ({raising_cfg} line 2)',)),
+    # data folders without images (mmpretrain: "Found 0 files in subfolders", a traceback)
+    check(fm_data('{data_empty}', '{split_ab}'),
+          'train_dataloader.dataset.dataset: image folder {data_empty}/train is empty', 'ImageFolder layout',
+          config='{F}', id='data-train-and-test-empty'),
+    Case('data-class-folders-without-images', 'train', ('{F}', '--work-dir', '{W}', '--cfg-options',
+                                                        *fm_data('{data_noimg}', '{split_ab}').split(),
+                                                        *FM_SMALL),
+         ('train_dataloader.dataset.dataset: the class folders of {data_noimg}/train (a, b) hold no image',)),
+    check(fm_data('{cifar}', '{split}') + ' val_dataloader.dataset.data_root={data_empty}',
+          'val_dataloader.dataset: image folder {data_empty}/test is empty', config='{F}', id='data-val-empty'),
+    check(m10k_data('{data_noimg}'), 'custom_hooks[KNNEvalHook].query.dataset: the class folders of '
+          '{data_noimg}/test', 'hold no image', config='{M10k}', id='data-knn-query-without-images'),
+    check(fm_data('{cifar}', '{split}') + ' train_dataloader.dataset.dataset.data_prefix=test/airplane',
+          'train_dataloader.dataset.dataset: image folder {cifar}/test/airplane holds no class folders', config='{F}',
+          id='data-prefix-is-a-class-folder'),
+    Case('test-data-test-empty', 'test', ('{F}', '{ck_fixmatch}', '--work-dir', '{W}', '--cfg-options',
+                                          'test_dataloader.dataset.data_root={data_empty}', *FM_SMALL),
+         ('test_dataloader.dataset: image folder {data_empty}/test is empty',)),
+    Case('split-class-folders-without-images', 'split', ('{data_noimg}', '--num-labeled', '2', '--out', '{W}/s.txt'),
+         ("image folder '{data_noimg}/train' holds no images in class folders",)),
+    Case('split-data-empty', 'split', ('{data_empty}', '--num-labeled', '2', '--out', '{W}/s.txt'),
+         ("image folder '{data_empty}/train' holds no images in class folders (it has none)",)),
+    # checkpoints that the safe loader refuses: one line, nothing loaded, run or written
+    Case('resume-refused-auto', 'train', ('{D}', '--work-dir', '{payload_run}', '--resume'),
+         ('--resume: checkpoint {payload_run}/epoch_1.pth holds posix.system', 'another --work-dir',
+          'nothing in {payload_run} was changed')),
+    Case('resume-refused-file', 'train', ('{D}', '--work-dir', '{W}', '--resume', '{ck_payload}'),
+         ('--resume: checkpoint {ck_payload} holds posix.system', 'posix.system is never allowed')),
+    Case('resume-unknown-class', 'train', ('{D}', '--work-dir', '{W}', '--resume', '{ck_timedelta}'),
+         ('checkpoint {ck_timedelta} holds datetime.timedelta', '--allow-global datetime.timedelta')),
+    Case('allow-global-function', 'train', ('{D}', '--check-only', '--allow-global', 'posix.system'),
+         ('--allow-global posix.system is not allowed',)),
+    Case('allow-global-not-a-class', 'train', ('{D}', '--check-only', '--allow-global', 'json.dumps'),
+         ('--allow-global json.dumps is a function, not a class',)),
+    Case('allow-global-unknown', 'train', ('{D}', '--check-only', '--allow-global', 'nosuchmodule.Thing'),
+         ("--allow-global nosuchmodule.Thing cannot be imported (No module named 'nosuchmodule')",)),
+    Case('load-from-refused', 'train', ('{D}', '--work-dir', '{W}', '--cfg-options', 'load_from={ck_payload}',
+                                        'train_dataloader.num_batch_per_epoch=1'),
+         ('checkpoint {ck_payload}',) + REFUSED, logs=True),
+    Case('test-refused-ckpt', 'test', ('{D}', '{ck_payload}', '--work-dir', '{W}'), ('checkpoint {ck_payload}',) + REFUSED),
+    Case('export-refused-ckpt', 'export', ('{ck_payload}', '--out', '{W}/x.pth'), ('checkpoint {ck_payload}',) + REFUSED),
+    # tools/summarize_runs.py
+    Case('summarize-scalars-cut-off', 'summarize', ('{cut_run}', '--out', '{W}/summary'),
+         ('{cut_scalars} line 3 is not a JSON object',)),
+    Case('summarize-no-runs', 'summarize', ('{W}', '--out', '{W}/summary'), ('no finished runs under {W}',)),
     # outputs in places that cannot be written
     Case('work-dir-is-file', 'train', ('{D}', '--check-only', '--work-dir', '{file}'),
          ("work_dir='{file}' is a file",)),
@@ -167,6 +232,13 @@ CASES = [
          ('image {corrupt_jpg} cannot be decoded',), logs=True),
     Case('image-fixmatch-labeled', 'train', ('{fm_img_cfg}', '--work-dir', '{W}'),
          ('image {corrupt_jpg} cannot be decoded',), logs=True),
+    Case('image-zero-byte-validation', 'train', ('{fm_val_cfg}', '--work-dir', '{W}'),
+         ('image {val_jpg} is empty (0 bytes)',), logs=True),
+    Case('image-zero-byte-knn-query', 'train', ('{knn_img_cfg}', '--work-dir', '{W}'),
+         ('image {val_jpg} is empty (0 bytes)',), logs=True),
+    Case('test-image-zero-byte', 'test', ('{F}', '{ck_fixmatch}', '--work-dir', '{W}', '--cfg-options',
+                                          'test_dataloader.dataset.data_root={images_val}', *FM_SMALL),
+         ('image {val_jpg} is empty (0 bytes)',), logs=True),
     # tools/test.py: a checkpoint of another model is refused, not evaluated
     Case('test-fixmatch-ckpt-moco-config', 'test', ('{D}', '{ck_fixmatch}', '--work-dir', '{W}'),
          ('checkpoint {ck_fixmatch} does not fit', 'EMAMoCo', 'missing (queue', 'unexpected (head.fc')),
@@ -244,6 +316,14 @@ CASES = [
          ('no teacher backbone',), how='proc'),
     Case('proc-split-negative', 'split', ('{cifar}', '--num-labeled', '-40', '--out', '{W}/s.txt'),
          ("--num-labeled='-40'",), how='proc'),
+    Case('proc-config-name-error', 'train', ('{nameerr_cfg}', '--work-dir', '{W}'),
+         ('config {nameerr_cfg}: NameError', '({nameerr_cfg} line 2)'), how='proc'),
+    Case('proc-resume-refused-auto', 'train', ('{D}', '--work-dir', '{payload_run}', '--resume'),
+         ('--resume: checkpoint {payload_run}/epoch_1.pth holds posix.system',), how='proc'),
+    Case('proc-summarize-scalars-cut-off', 'summarize', ('{cut_run}', '--out', '{W}/summary'),
+         ('{cut_scalars} line 3 is not a JSON object',), how='proc'),
+    Case('proc-image-zero-byte-validation', 'train', ('{fm_val_cfg}', '--work-dir', '{W}'),
+         ('image {val_jpg} is empty (0 bytes)',), how='proc', logs=True),
     Case('proc-image-in-worker', 'train',
          ('{img_cfg_corrupt}', '--work-dir', '{W}', '--cfg-options', 'train_dataloader.num_workers=1'),
          ('image {corrupt_jpg} cannot be decoded',), how='proc', logs=True),
@@ -337,9 +417,71 @@ def inputs(tmp_path_factory, cifar_root):
     (d / 'split_a.txt').write_text('a/0.jpg\n')
     paths['fm_img_cfg'] = _image_config(d / 'fixmatch_images.py', FIXMATCH, d / 'images_corrupt',
                                         d / 'split_a.txt', fixmatch=True)
+    paths['split_ab'] = str(split)
+    paths.update(_more_inputs(d, good))
     yield paths
     if paths['ro'] != '/sys':
         Path(paths['ro']).chmod(0o755)
+
+
+class Payload:
+    """Unpickling it would run a command that creates ``marker`` (in the watched inputs folder)."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}',))
+
+
+def _more_inputs(d: Path, good: bytes) -> dict:
+    """Data folders without images, a zero-byte image in the validation / test / kNN query set,
+    configs whose code raises, checkpoints the safe loader refuses, a run with a cut-off log."""
+    import datetime
+    paths = {}
+    for name, files in (('data_empty', {}), ('data_noimg', {'a/notes.txt': b'x', 'b/notes.txt': b'x'}),
+                        ('images_val', {'a/0.jpg': good, 'b/0.jpg': good})):
+        for subset in ('train', 'test'):
+            (d / name / subset).mkdir(parents=True)
+            for file, data in files.items():
+                (d / name / subset / file).parent.mkdir(exist_ok=True)
+                (d / name / subset / file).write_bytes(b'' if (name, subset, file) == ('images_val', 'test', 'a/0.jpg')
+                                                       else data)
+        paths[name] = str(d / name)
+    paths['val_jpg'] = str(d / 'images_val' / 'test' / 'a' / '0.jpg')
+    paths['fm_val_cfg'] = _image_config(d / 'fixmatch_val.py', FIXMATCH, d / 'images_val', d / 'split_a.txt',
+                                        fixmatch=True)
+    with open(paths['fm_val_cfg'], 'a') as f:  # no checkpoint before the validation that fails
+        f.write('default_hooks = dict(checkpoint=dict(interval=1000, save_last=False))\n')
+    moco = _image_config(d / 'moco_val.py', MOCO_10K, d / 'images_val', d / 'split.txt')
+    load = "[dict(type='LoadImageFromFile'), dict(type='PackInputs')]"
+    part = "dict(type='CustomDataset', data_root={!r}, data_prefix={!r}, pipeline=" + load + ")"
+    (d / 'moco_knn_val.py').write_text(
+        f"_base_ = {moco!r}\ncustom_hooks = [dict(type='EMANHook'), dict(type='KNNEvalHook', k=2, batch_size=2, "
+        f"num_workers=0, bank={part.format(str(d / 'images_val'), 'train')}, "
+        f"query={part.format(str(d / 'images_val'), 'test')})]\n")
+    paths['knn_img_cfg'] = str(d / 'moco_knn_val.py')
+    (d / 'nameerr.py').write_text(f"_base_ = {str(ROOT / DIGITS)!r}\nx = undefined_name + 1\n")
+    (d / 'nameerr_child.py').write_text(f"_base_ = {str(d / 'nameerr.py')!r}\n")
+    (d / 'raising.py').write_text("data_root = ''\nassert data_root, 'set data_root first'\n")
+    paths.update(nameerr_cfg=str(d / 'nameerr.py'), nameerr_child_cfg=str(d / 'nameerr_child.py'),
+                 raising_cfg=str(d / 'raising.py'))
+    payload = Payload(d / 'payload-ran')  # were it ever run, the new file fails the case
+    torch.save({'state_dict': {}, 'meta': {'epoch': 1, 'payload': payload}}, d / 'payload.pth')
+    torch.save({'state_dict': {'w': torch.ones(2)}, 'meta': {'hook_state': datetime.timedelta(seconds=5)}},
+               d / 'timedelta.pth')
+    run = d / 'payload_run'
+    run.mkdir()
+    (run / 'epoch_1.pth').write_bytes((d / 'payload.pth').read_bytes())
+    (run / 'last_checkpoint').write_text(str(run / 'epoch_1.pth'))
+    paths.update(ck_payload=str(d / 'payload.pth'), ck_timedelta=str(d / 'timedelta.pth'), payload_run=str(run))
+    logs = d / 'runs' / 'cut' / '20260101_000000' / 'vis_data'
+    logs.mkdir(parents=True)
+    (logs / 'config.py').write_text("model = dict(type='EMAMoCo', scheme='bn-eman')\nrandomness = dict(seed=0)\n")
+    (logs / 'scalars.json').write_text('{"loss": 1.0, "step": 1}\n{"knn/student_top1": 0.5, "epoch": 1, "step": 1}\n'
+                                       '{"loss": 0.9, "st')
+    paths.update(cut_run=str(d / 'runs' / 'cut'), cut_scalars=str(logs / 'scalars.json'))
+    return paths
 
 
 def _cifar_split(cifar_root, d: Path) -> str:
@@ -418,7 +560,7 @@ def test_bad_input_is_one_line(case, inputs, tmp_path, capfd, monkeypatch):
 
 
 def test_enough_cases():
-    assert len(CASES) >= 50 and len({c.id for c in CASES}) == len(CASES)
+    assert len(CASES) >= 130 and len({c.id for c in CASES}) == len(CASES)
 
 
 def test_the_checkpoint_of_a_config_fits_it(inputs):

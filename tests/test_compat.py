@@ -136,3 +136,24 @@ def test_a_missing_or_wrong_mmcv_is_one_line(monkeypatch):
         compat.require_mmcv()
     assert str(old.value).startswith('mmcv 1.7.2 is installed; emanplug needs mmcv >= 2.0.0, < 2.3.0')
     assert '\n' not in str(missing.value) + str(old.value)
+
+
+REGISTRATION_SCRIPT = """
+import sys
+import emanplug
+assert 'mmengine' not in sys.modules  # import emanplug loads nothing of OpenMMLab
+from mmpretrain.models import ResNet
+model = ResNet(depth=18, norm_cfg=dict(type='EMAN'))
+from mmengine.registry import HOOKS
+print(type(model.bn1).__name__, HOOKS.get('EMANHook').__name__)
+"""
+
+
+def test_emanplug_types_build_after_import_emanplug_first():
+    """Issue 29: a user's script imports emanplug first, then mmpretrain, and builds a ResNet
+    with EMAN layers through mmcv's build_norm_layer (root MODELS registry, no scope): the
+    adapters register themselves at that first look-up (the registries' import location)."""
+    result = subprocess.run([sys.executable, '-c', REGISTRATION_SCRIPT], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split()[-2:] == ['EMAN', 'EMANHook']

@@ -19,6 +19,7 @@ from mmengine.hooks import Hook
 from emanplug import checkpoint_files
 from emanplug.checkpoint_files import CheckpointFileError, UnsafeCheckpointError, resume_checkpoint
 from emanplug.cli import train
+from emanplug.errors import ConfigError
 from emanplug.hooks import NonFiniteError
 from emanplug.hooks.non_finite_guard import first_non_finite
 
@@ -90,6 +91,46 @@ def test_remote_checkpoint_of_a_training_run_is_refused(how, http_payload, tmp_p
     assert not list((tmp_path / 'run').glob('*.pth'))  # it did not train
 
 
+LOAD_SCRIPT = """
+import sys, torch
+{imports}
+import mmengine.runner.checkpoint as loaders
+loaders.get_torchvision_models = lambda: {{'resnet18': sys.argv[1]}}  # torchvision:// -> the server
+for source in sys.argv[2:]:
+    try:
+        load_checkpoint(torch.nn.Linear(1, 1), source)
+        print('LOADED', source)
+    except Exception as err:
+        print(type(err).__name__, '|', repr(str(err)))
+"""
+IMPORT_ORDERS = {'emanplug-first': 'import emanplug\nfrom mmengine.runner import load_checkpoint',
+                 'mmengine-first': 'from mmengine.runner import load_checkpoint\nimport emanplug',
+                 'emanplug-then-mmengine': 'import emanplug, mmengine\nimport mmengine.runner\n'
+                                           'load_checkpoint = mmengine.runner.load_checkpoint'}
+
+
+@pytest.mark.parametrize('order', IMPORT_ORDERS)
+def test_remote_checkpoint_is_refused_whatever_the_import_order(order, http_payload, tmp_path):
+    """A user's script imports emanplug (first, or after mmengine) and loads checkpoints with
+    mmengine's own load_checkpoint, in a fresh process: http://, torchvision:// (pointed at the
+    server) and a local file are refused with our one line, and the payload never runs."""
+    url_of, marker = http_payload
+    http, torchvision = url_of('http.pth'), url_of('torchvision.pth')
+    local = tmp_path / 'served' / 'http.pth'
+    script = LOAD_SCRIPT.format(imports=IMPORT_ORDERS[order])
+    result = subprocess.run([sys.executable, '-c', script, torchvision, http, 'torchvision://resnet18',
+                             str(local)], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            env=dict(os.environ, TORCH_HOME=str(tmp_path / 'torch_home')))
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line for line in result.stdout.splitlines() if ' | ' in line]  # mmengine logs the others
+    assert len(lines) == 3, result.stdout
+    for line, source in zip(lines, (http, torchvision, str(local))):
+        kind, message = line.split(' | ')
+        assert kind == 'UnsafeCheckpointError', line
+        assert '\\n' not in message and source in message and 'posix.system' in message, line
+    assert not marker.exists()
+
+
 def test_unreachable_url_is_one_line(tmp_path, monkeypatch):
     from mmengine.runner import load_checkpoint
     monkeypatch.setenv('TORCH_HOME', str(tmp_path))
@@ -146,6 +187,77 @@ def test_resume_falls_back_to_the_newest_loadable_checkpoint(tmp_path):
                     'of the work dir')
     (tmp_path / 'last_checkpoint').unlink()
     assert resume_checkpoint(str(tmp_path))[0] == str(tmp_path / 'iter_4.pth')
+
+
+def tree_hash(folder: Path) -> dict:
+    """Every path below ``folder`` with the sha1 of its bytes (folders: None)."""
+    import hashlib
+    return {str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest() if p.is_file() else None
+            for p in sorted(folder.rglob('*'))}
+
+
+@pytest.mark.parametrize('how', ['auto', 'file', 'fallback'])
+def test_resume_onto_a_refused_checkpoint_stops_and_changes_nothing(how, tmp_path):
+    """``tools/train.py --resume`` (auto through last_checkpoint, with the file, or the newest
+    file when last_checkpoint names a truncated one) onto a checkpoint that holds a payload:
+    exit status 1, one line on stderr naming the file, the global and what to do; the work
+    dir is byte-identical and the payload never ran."""
+    work = tmp_path / 'run'
+    (work / '20260101_000000' / 'vis_data').mkdir(parents=True)
+    (work / '20260101_000000' / '20260101_000000.log').write_text('epoch 1 ...\n')
+    Payload.marker = tmp_path / 'payload-ran'
+    refused = work / 'epoch_1.pth'
+    torch.save({'state_dict': {}, 'meta': {'epoch': 1, 'payload': Payload()}}, refused)
+    (work / 'last_checkpoint').write_text(str(refused))
+    argv = ['--resume']
+    if how == 'file':
+        argv = ['--resume', str(refused)]
+    elif how == 'fallback':  # last_checkpoint names a truncated epoch_2.pth: the fall-back stops at epoch_1
+        (work / 'epoch_2.pth').write_bytes(refused.read_bytes()[:50])
+        (work / 'last_checkpoint').write_text(str(work / 'epoch_2.pth'))
+    before = tree_hash(work)
+    result = subprocess.run([sys.executable, 'tools/train.py', DIGITS, '--work-dir', str(work), *argv],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert 'Traceback' not in result.stderr, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'error: --resume: checkpoint {refused} holds posix.system'), last
+    assert f'nothing in {work} was changed' in last and 'another --work-dir' in last
+    assert 'posix.system is never allowed' in last and '--allow-global' not in last
+    assert tree_hash(work) == before
+    assert not Payload.marker.exists()
+
+
+def test_resume_trusts_a_class_of_the_users_own_only_when_told(tmp_path, capsys):
+    """A real checkpoint that also holds a type outside the allow-list (as a user hook or a
+    newer emanplug could write): --resume stops and names it; --allow-global with that class
+    resumes and trains on (still weights_only=True); a function is never allowed."""
+    import datetime
+    work = tmp_path / 'run'
+    short = ['--cfg-options', 'train_dataloader.num_batch_per_epoch=1']
+    train.run([str(ROOT / DIGITS), '--work-dir', str(work), *short, 'train_cfg.max_epochs=1'])
+    checkpoint = torch.load(work / 'epoch_1.pth', weights_only=False)
+    checkpoint['meta']['hook_state'] = datetime.timedelta(seconds=5)
+    torch.save(checkpoint, work / 'epoch_1.pth')
+    before = tree_hash(work)
+    with pytest.raises(UnsafeCheckpointError, match=r'^--resume: checkpoint \S+epoch_1.pth holds datetime.timedelta'
+                                                    r'.*--resume \S+epoch_1.pth --allow-global datetime.timedelta$'):
+        train.run([str(ROOT / DIGITS), '--work-dir', str(work), '--resume', *short, 'train_cfg.max_epochs=2'])
+    assert tree_hash(work) == before
+    with pytest.raises(ConfigError, match=r'^--allow-global posix.system is not allowed; allowed: a class'):
+        train.run([str(ROOT / DIGITS), '--work-dir', str(work), '--resume', '--allow-global', 'posix.system'])
+    runner = train.run([str(ROOT / DIGITS), '--work-dir', str(work), '--resume', '--allow-global',
+                        'datetime.timedelta', *short, 'train_cfg.max_epochs=2'])
+    assert runner.epoch == 2 and (work / 'epoch_2.pth').is_file()
+
+
+def test_the_resume_fall_back_is_said_on_stderr(tmp_path, capsys):
+    make_runner(tmp_path, interval=2).train()  # iter_2, iter_4, iter_6
+    (tmp_path / 'iter_6.pth').write_bytes((tmp_path / 'iter_6.pth').read_bytes()[:1000])
+    train.run([str(ROOT / DIGITS), '--work-dir', str(tmp_path), '--resume', '--check-only'])
+    out, err = capsys.readouterr()
+    assert f'[emanplug] --resume: {tmp_path}/last_checkpoint names {tmp_path}/iter_6.pth' in err
+    assert f'resuming from {tmp_path}/iter_4.pth' in err and '--resume' not in out
 
 
 def test_full_disk_is_one_line_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
@@ -216,6 +328,25 @@ def test_guard_is_on_by_default_and_can_be_turned_off(tmp_path):
     assert [h for h in hooks if h['type'] == 'NonFiniteGuardHook'] == [dict(type='NonFiniteGuardHook', enabled=False)]
 
 
+def end_process(pid: int) -> bool:
+    """SIGKILL ``pid`` (a stopped process too); True once it no longer runs (gone, or a
+    zombie for its parent to reap), within 5 s."""
+    import signal
+    import time
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return True
+    for _ in range(100):
+        try:
+            if Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[-1].split()[0] == 'Z':
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.dist
 def test_a_stopped_peer_ends_the_job_within_the_timeout(tmp_path):
     """Rank 1 stops itself; rank 0 must end with one line within the timeout, and torchrun
@@ -232,7 +363,9 @@ def test_a_stopped_peer_ends_the_job_within_the_timeout(tmp_path):
            str(root / 'tests' / 'dist_stop_driver.py'), DIGITS, '--launcher', 'pytorch',
            '--work-dir', str(tmp_path), '--cfg-options', 'env_cfg.dist_cfg.timeout=8',
            'train_cfg.max_epochs=1', 'custom_hooks.1.at_start=False']
-    env = dict(os.environ, OMP_NUM_THREADS='1')
+    pids = tmp_path / 'pids'
+    pids.mkdir()
+    env = dict(os.environ, OMP_NUM_THREADS='1', STOP_DRIVER_PIDS=str(pids))
     start = time.time()
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
@@ -249,9 +382,12 @@ def test_a_stopped_peer_ends_the_job_within_the_timeout(tmp_path):
         closing.wait(timeout=150)
         elapsed = time.time() - start
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # SIGKILL also ends the stopped rank
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        # the ranks run in sessions of their own: the stopped one outlives torchrun's group
+        ended = {p.read_text(): end_process(int(p.name)) for p in pids.iterdir()}
     out = ''.join(lines)
+    assert ended == {'0': True, '1': True}, ended
     assert 'rank 1: stopping' in out
     assert 'error: rank 0: rank 1 did not answer within 8 s' in out, out[-3000:]
     assert 'closing signal' in out, out[-3000:]

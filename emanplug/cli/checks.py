@@ -370,6 +370,42 @@ def _check_dataset_paths(cfg: dict, sources: Sequence[str]) -> None:
             raise ConfigError(f'{key}.data_prefix={prefix!r} does not exist under data_root '
                               f'{root!r}; allowed: a sub-folder of data_root (e.g. train/ of the '
                               'ImageFolder layout)')
+        if _type_name(dataset) in IMAGE_FOLDER_DATASETS and not dataset.get('ann_file'):
+            _check_image_folder(key, osp.join(root, prefix), dataset)
+
+
+#: datasets that read an image folder when they have no ``ann_file`` (mmpretrain's ImageFolder)
+IMAGE_FOLDER_DATASETS = ('CustomDataset', 'ImageNet')
+
+
+def _has_image(folder: str, extensions: Tuple[str, ...]) -> bool:
+    for _, _, files in os.walk(folder, followlinks=True):
+        if any(name.lower().endswith(extensions) for name in files):
+            return True
+    return False
+
+
+def _check_image_folder(key: str, folder: str, dataset: dict) -> None:
+    """The image folder a dataset reads holds images: ``<folder>/<class>/<image>`` (mmpretrain
+    failed with a traceback, "Found 0 files in subfolders"), or any image below it with
+    ``with_label=False``."""
+    from mmpretrain.datasets import CustomDataset
+    default = inspect.signature(CustomDataset.__init__).parameters['extensions'].default
+    extensions = tuple(e.lower() for e in dataset.get('extensions') or default)
+    layout = (f'allowed: the ImageFolder layout {folder}/<class>/<image> with images ending in '
+              f'{", ".join(extensions)}')
+    if not osp.isdir(folder):
+        return
+    if dataset.get('with_label', True):
+        classes = sorted(entry.name for entry in os.scandir(folder) if entry.is_dir())
+        if not classes:
+            what = 'is empty' if not os.listdir(folder) else 'holds no class folders'
+            raise ConfigError(f'{key}: image folder {folder} {what}; {layout}')
+        if not any(_has_image(osp.join(folder, c), extensions) for c in classes):
+            shown = ', '.join(classes[:5]) + (f' and {len(classes) - 5} more' if len(classes) > 5 else '')
+            raise ConfigError(f'{key}: the class folders of {folder} ({shown}) hold no image; {layout}')
+    elif not _has_image(folder, extensions):
+        raise ConfigError(f'{key}: image folder {folder} holds no image; {layout}')
 
 
 def _check_launcher(cfg: Config, scheme: Any, training: bool) -> None:

@@ -10,6 +10,7 @@ import os
 import os.path as osp
 import re
 import subprocess
+import sys
 from typing import Iterator, Optional
 
 import torch
@@ -21,7 +22,9 @@ from ..errors import ConfigError
 from .checks import _check_top_level, _hook_types
 
 def load_config(path: str, options: Optional[dict] = None) -> Config:
-    """``Config.fromfile`` + ``--cfg-options``; a broken file or option is a one-line ConfigError."""
+    """``Config.fromfile`` + ``--cfg-options``; a broken file or option is a one-line ConfigError.
+    A config file is Python: any error its code raises (a ``NameError``, a failing import, in
+    the file or in one of its ``_base_`` files) is named with the file and line it comes from."""
     if not osp.isfile(path):
         raise ConfigError(f'config file {path!r} does not exist')
     try:
@@ -29,12 +32,27 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
         _check_top_level(cfg, options)
         if options:
             cfg.merge_from_dict(options)
-    except (TypeError, KeyError, ValueError, SyntaxError, ImportError, AttributeError) as err:
-        if isinstance(err, ConfigError):
-            raise
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ConfigError(f'config {path}: {first}') from None
+    except ConfigError:
+        raise
+    except Exception as err:  # noqa: BLE001 -- whatever the config's own code raised
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ''
+        where = _config_line(err)
+        if isinstance(err, (TypeError, KeyError, ValueError, SyntaxError, ImportError, AttributeError)):
+            raise ConfigError(f'config {path}: {first or type(err).__name__}{where}') from None
+        raise ConfigError(f'config {path}: {type(err).__name__}{": " + first if first else ""}{where}; allowed: '
+                          'a config file whose Python code runs (python CONFIG shows the full traceback)') from None
     return cfg
+
+
+def _config_line(err: BaseException) -> str:
+    """`` (FILE line N)`` of the innermost frame of ``err`` that is not in Python or an installed
+    package: the config file (or ``_base_`` file) whose code raised it; ``''`` when none."""
+    import sysconfig
+    import traceback
+    installed = tuple(osp.realpath(sysconfig.get_paths()[k]) for k in ('stdlib', 'purelib', 'platlib'))
+    frames = [f for f in traceback.extract_tb(err.__traceback__)
+              if osp.isfile(f.filename) and not osp.realpath(f.filename).startswith(installed)]
+    return f' ({frames[-1].filename} line {frames[-1].lineno})' if frames else ''
 
 
 def default_work_dir(cfg: Config, config_path: Optional[str] = None,
@@ -89,11 +107,13 @@ def prepare_config(cfg: Config, work_dir: Optional[str] = None, resume: Optional
         cfg.work_dir = default_work_dir(cfg, config_path, options)
     if resume == 'auto':  # last_checkpoint, or the newest loadable checkpoint if it is broken
         from ..checkpoint_files import resume_checkpoint
-        found, note = resume_checkpoint(cfg.work_dir)
+        found, note = resume_checkpoint(cfg.work_dir)  # a refused one stops here (one line)
         if note:
-            print(f'[emanplug] --resume: {note}', flush=True)
+            print(f'[emanplug] --resume: {note}', file=sys.stderr, flush=True)
         cfg.resume, cfg.load_from = found is not None, found
     elif resume is not None:
+        from ..checkpoint_files import check_resume_file
+        check_resume_file(resume, cfg.work_dir)  # refused: one line before anything is written
         cfg.resume, cfg.load_from = True, resume
     if amp:
         print(f'[emanplug] {apply_amp(cfg)}', flush=True)

@@ -1,6 +1,6 @@
 """Train a model from a config file with MMEngine's Runner (mmpretrain-style entry point).
 
-    emanplug-train CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+    emanplug-train CONFIG [--work-dir DIR] [--resume [CKPT]] [--allow-global MODULE.CLASS] [--amp]
                           [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
                           [--check-only]
     (in a checkout: python tools/train.py ...)
@@ -9,6 +9,10 @@ Without ``--work-dir`` a run writes to ``work_dirs/<config name>``, or to
 ``work_dirs/<config name>_scheme-<token>`` when ``--cfg-options model.scheme=...`` changes
 the scheme.  Multi-process runs go through tools/dist_train.sh (torchrun) or
 tools/slurm_train.sh; on machines without GPUs they use gloo.
+
+``--resume`` onto a checkpoint that the safe loader refuses (it holds a type outside the
+allow-list) stops with one line and changes nothing; ``--allow-global MODULE.CLASS`` trusts
+that class (a type of the user's own hook, say) if the file is the user's own.
 """
 import argparse
 import os
@@ -26,6 +30,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='where to save logs and checkpoints')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT, or from the latest checkpoint of the work dir')
+    parser.add_argument('--allow-global', action='append', default=[], metavar='MODULE.CLASS',
+                        help='trust this class in checkpoints (repeatable): a checkpoint holding '
+                             'one loads, still with weights_only=True; functions are never allowed')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision: CUDA float16 (bfloat16 with --cfg-options '
                              'optim_wrapper.dtype=bfloat16), or bfloat16 autocast on a CPU with '
@@ -51,7 +58,9 @@ def run(argv: Optional[Sequence[str]] = None, hooks: Sequence = ()):
 
     from .checks import check_config
     from .runner import build_runner, distributed, load_config, prepare_config
+    from ..checkpoint_files import allow_globals
     args = parse_args(argv)
+    allow_globals(args.allow_global)
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     prepare_config(cfg, args.work_dir, args.resume, args.amp, args.config, args.cfg_options)

@@ -43,9 +43,11 @@ def image_problem(path: str) -> Optional[str]:
 
 @contextlib.contextmanager
 def naming_bad_images(path_of: Callable[[], Optional[str]]) -> Iterator[None]:
-    """Loading an item: when it fails and its image file (``path_of()``) cannot be read or
+    """Loading an image: when it fails and its file (``path_of()``) cannot be read or
     decoded, a ConfigError naming the file replaces the decoder's error (``cv2.error`` or an
-    assertion without the file name); any other failure is left as it is."""
+    assertion without the file name); any other failure is left as it is.  Wrapped around
+    mmcv's ``LoadImageFromFile`` by :mod:`emanplug.compat`, so that it holds for every dataset
+    (training, validation, test, the kNN bank)."""
     try:
         yield
     except Exception:
@@ -109,9 +111,7 @@ class SemiSupervisedDataset:
         return math.ceil(len(self.unlabeled) / self.mu)
 
     def _load(self, pipeline: Compose, index: int) -> dict:
-        info = dict(self.dataset.get_data_info(index))
-        with naming_bad_images(lambda: info.get('img_path')):
-            return pipeline(dict(info))
+        return pipeline(dict(self.dataset.get_data_info(index)))
 
     def __getitem__(self, item: int) -> dict:
         labeled = self._load(self.labeled_pipeline, self._labeled_order[item % len(self.labeled)])
@@ -149,6 +149,4 @@ class LabeledSubset:
         return len(self.indices)
 
     def __getitem__(self, i: int) -> dict:
-        index = self.indices[i]
-        with naming_bad_images(lambda: self.dataset.get_data_info(index).get('img_path')):
-            return self.dataset[index]
+        return self.dataset[self.indices[i]]

@@ -111,7 +111,9 @@ def image_folder(root: str) -> Tuple[List[str], List[int], List[str]]:
                 paths.append(f'{name}/{file}')
                 labels.append(label)
     if not paths:
-        raise ConfigError(f'image folder {root!r} holds no images in class folders')
+        what = 'class folders' if classes else 'class folders (it has none)'
+        raise ConfigError(f'image folder {root!r} holds no images in {what}; allowed: DATA_ROOT/SUBSET '
+                          f'with one folder per class holding images ({", ".join(IMAGE_EXTENSIONS)})')
     return paths, labels, classes
 
 

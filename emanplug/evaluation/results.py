@@ -65,8 +65,14 @@ def load_run(work_dir: str) -> Optional[dict]:
     for scalars in logs:
         last_iter = 0  # validation rows carry the epoch as step (0 in iteration-based loops)
         with open(scalars) as f:
-            for line in f:
-                row = json.loads(line)
+            for number, line in enumerate(f, 1):
+                try:  # a run killed while logging leaves a line cut off
+                    row = json.loads(line)
+                except json.JSONDecodeError as err:
+                    from ..errors import ConfigError
+                    raise ConfigError(f'{scalars} line {number} is not a JSON object ({err.msg}, column '
+                                      f'{err.colno}: cut off?); allowed: one JSON object per line, as '
+                                      'mmengine writes it: remove the broken line or rerun the run') from None
                 if 'loss' in row:
                     losses[row['step']] = row['loss']
                     last_iter = row['step']
