@@ -174,6 +174,11 @@ def test_update_takes_the_student_like_timm_and_the_old_call_still_works():
     a.update(nn.DataParallel(student), 3, 10)
     b.update(3, 10)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    a.update(step=4, total=10)  # the keywords of the old signature
+    b.update(student, 4, total=10)
+    a.update(None, None)  # no step: the base momentum
+    b.update()
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     with pytest.raises(ConfigError, match='not the student this teacher was built from'):
         a.update(small_convnet(), 4, 10)
 

@@ -94,9 +94,9 @@ class MomentumSchedule:
         self.base = check_momentum(base)
         self.name = name
 
-    def __call__(self, step: int, total: int) -> float:
-        """The momentum after ``step`` of ``total`` steps."""
-        return self._momentum_at(self.base, step, total)
+    def __call__(self, step: Optional[int], total: Optional[int]) -> float:
+        """The momentum after ``step`` of ``total`` steps (the base for ``step=None``)."""
+        return self.base if step is None else self._momentum_at(self.base, step, total)
 
     def replace(self, base: Optional[float] = None, name: Optional[str] = None) -> 'MomentumSchedule':
         """A schedule with ``base`` and/or ``name`` changed (None keeps the current one)."""

@@ -81,16 +81,17 @@ def no_autocast(module: nn.Module) -> ContextManager:
     return torch.autocast(tensor.device.type, enabled=False)
 
 
-def _update_args(teacher: 'EMATeacher', args: tuple) -> Tuple[Optional[int], Optional[int]]:
-    """``(step, total)`` of :meth:`EMATeacher.update`'s positional arguments, checked."""
+def _update_args(teacher: 'EMATeacher', args: tuple, step: Optional[int],
+                 total: Optional[int]) -> Tuple[Optional[int], Optional[int]]:
+    """``(step, total)`` of :meth:`EMATeacher.update`'s arguments, checked."""
     if args and isinstance(args[0], nn.Module):
         if unwrap_module(args[0]) is not teacher.student:
             raise ConfigError('EMATeacher.update: the module passed is not the student this '
                               'teacher was built from; allowed: that student (or its wrapper)')
         args = args[1:]
-    step, total = (tuple(args) + (None, None))[:2]
-    if len(args) > 2 or (args and (not isinstance(step, int) or isinstance(step, bool)
-                                   or not isinstance(total, int))):
+    step, total = tuple(args[:2]) + (step, total)[len(args[:2]):]
+    if len(args) > 2 or (step is not None and (not isinstance(step, int) or isinstance(step, bool)
+                                               or not isinstance(total, int))):
         raise ConfigError(f'EMATeacher.update{tuple(args)!r}: allowed: update(step, total) or '
                           'update(student, step, total) with integer step and total, or '
                           'update(momentum=m) for an explicit momentum')
@@ -118,18 +119,16 @@ class EMATeacher(nn.Module):
     teacher shares that scheme object and starts as an exact copy of the student with the
     scheme's teacher norm layers.  Calling the teacher runs the scheme's forward without
     gradients (ShuffleBN shuffles).  :meth:`update` applies eq. (1) to the parameters and,
-    where the scheme averages buffers (EMAN, student PN), eq. (9) to floating buffers with
-    the scheme's statistics momentum (integer buffers copied); given the step it follows the
-    momentum schedule (:class:`~emanplug.core.momentum.MomentumSchedule`) and tells the
-    scheme the progress (MomentumBN), so one call per step is all a training loop needs.
+    where the scheme averages buffers (EMAN, student PN), eq. (9) to floating buffers
+    (integer buffers copied); given the step it follows the momentum schedule
+    (:class:`~emanplug.core.momentum.MomentumSchedule`) and tells the scheme the progress
+    (MomentumBN), so one call per step is all a training loop needs.
 
-    The student is referenced, not owned (not in ``state_dict()`` nor ``modules()``); a
-    wrapped student (``torch.compile``, DDP, DataParallel, mmengine's wrappers) is followed
-    to the plain module inside (:func:`unwrap_module`), whose names pair the tensors
+    The student is referenced, not owned (not in ``state_dict()`` nor ``modules()``), as the
+    plain module inside its wrappers (:func:`unwrap_module`), whose names pair the tensors
     (:mod:`emanplug.core.pairing`).  Under ``torch.autocast`` the forward runs in low
-    precision like the student's, while the update runs with autocast off in the teacher's
-    dtypes (float32 for a float32 student; a ``.half()``-ed student's values are cast), the
-    precision an EMA with ``m`` close to 1 needs.
+    precision, the update with autocast off in the teacher's dtypes (float32 for a float32
+    student; a ``.half()``-ed student's values are cast), as an EMA with ``m`` near 1 needs.
 
     Args:
         student (nn.Module): the online network (e.g. backbone + neck), possibly wrapped.
@@ -199,7 +198,8 @@ class EMATeacher(nn.Module):
                     torch._foreach_copy_(*unzip(pairs))  # casts to the teacher's dtypes
 
     @torch.no_grad()
-    def update(self, *args: Union[nn.Module, int], momentum: Optional[float] = None) -> None:
+    def update(self, *args: Union[nn.Module, int], step: Optional[int] = None,
+               total: Optional[int] = None, momentum: Optional[float] = None) -> None:
         """``update([student,] [step, total], *, momentum=None)``, once after each optimizer
         step: eq. (1) and, per the scheme, eq. (9), with autocast off (see the class).
 
@@ -210,11 +210,8 @@ class EMATeacher(nn.Module):
                 ``(step + 1) / total`` (MomentumBN); without them the base momentum is used.
             momentum: paper-convention m for this call, overriding the schedule.
         """
-        step, total = _update_args(self, args)
-        if momentum is not None:
-            m = check_momentum(momentum)
-        else:
-            m = self.momentum if step is None else self.schedule(step, total)
+        step, total = _update_args(self, args, step, total)
+        m = self.schedule(step, total) if momentum is None else check_momentum(momentum)
         lists = self._pairs.lists(self.module, self.student)
         with no_autocast(self.module):
             _ema_lists_(lists, m, self.scheme.buffer_momentum(m))
