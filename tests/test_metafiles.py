@@ -2,11 +2,17 @@
 
 ``configs/{mocov2,byol,fixmatch}/metafile.yml`` follow mmpretrain's shape (Collections + Models
 with Name, Config, Metadata, Results) and add, per collection (one config family) and per model
-(one row), ``Hyperparameters``: ``name: {Key, Value, Source[, Note]}``, where ``Key`` is a path
-into the resolved config (a row's entry replaces its collection's entry of the same name).  Path segments: a dict key, a list index, the ``type`` of the one dict of
-a list that has it (``param_scheduler.LinearLR.end``), or ``*field`` (that field of every item of
-a list: ``...transforms.1.*type``).  A path that does not resolve reads as null (mmpretrain's /
-PyTorch's default applies).  No model is built: every check reads configs only.
+(one row), ``Hyperparameters``: ``name: {Key, Value | Absent, Source[, Note]}``, where ``Key`` is
+a path into the resolved config (a row's entry replaces its collection's entry of the same name).
+Path segments: a dict key, a list index, the ``type`` of the one dict of a list that has it
+(``param_scheduler.LinearLR.end``), or ``*field`` (that field of every item of a list:
+``...transforms.1.*type``).  An entry with ``Value`` needs its key to resolve (a config value of
+null is a value; a path that does not resolve is an error naming the key, so a typo fails);
+an entry with ``Absent: true`` says that the config does not set the key (mmpretrain's /
+PyTorch's default applies), and its key must name an argument that the type of its parent
+takes, or a registered type where the parent is a list, so that a typo fails there too.
+Every check reads configs only, except the LARS selection and the projector initialisation,
+which build the modules they are about.
 """
 import re
 from functools import lru_cache
@@ -14,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from mmengine.config import Config
 
@@ -22,7 +29,14 @@ import emanplug
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ('mocov2', 'byol', 'fixmatch')
 METAFILES = [ROOT / 'configs' / f / 'metafile.yml' for f in FOLDERS]
-MISSING = object()
+
+
+class _Missing:
+    def __repr__(self):
+        return '<absent>'
+
+
+MISSING = _Missing()  # what resolve() returns where a path does not resolve
 
 
 def load(path):
@@ -51,11 +65,15 @@ def plain(value):
 
 
 def resolve(cfg, key: str):
+    """The value at ``key`` (tuples as lists), or MISSING where the path does not resolve."""
     node = cfg
     for segment in key.split('.'):
         if isinstance(node, (list, tuple)):
             if segment.startswith('*'):
-                node = [item.get(segment[1:]) if isinstance(item, dict) else None for item in node]
+                field = segment[1:]
+                if not all(isinstance(item, dict) and field in item for item in node):
+                    return MISSING
+                node = [item[field] for item in node]
             elif segment.isdigit():
                 node = node[int(segment)] if int(segment) < len(node) else MISSING
             else:
@@ -67,8 +85,64 @@ def resolve(cfg, key: str):
         else:
             node = MISSING
         if node is MISSING:
-            return None
+            return MISSING
     return plain(node)
+
+
+#: keys that the builders read from a part's config besides the arguments of its type:
+#: ``build_optim_wrapper`` (mmengine/optim/optimizer/builder.py) pops ``constructor`` and
+#: ``paramwise_cfg``; ``build_scheduler_from_cfg`` (mmengine/registry/build_functions.py) pops
+#: ``convert_to_iter_based``.
+BUILDER_KEYS = {'OPTIM_WRAPPERS': {'constructor', 'paramwise_cfg'},
+                'PARAM_SCHEDULERS': {'convert_to_iter_based'}}
+
+
+def registered_types(type_name: str) -> dict:
+    """``{registry name: class}`` of every mmpretrain-scope registry that knows ``type_name``."""
+    from mmengine.registry import Registry
+    import mmpretrain.registry as registries
+    emanplug.register_all_modules()
+    found = {}
+    for name, registry in vars(registries).items():
+        if isinstance(registry, Registry) and name.isupper():
+            cls = registry.get(type_name)
+            if cls is not None:
+                found[name] = cls
+    return found
+
+
+def accepted_arguments(registry_name: str, cls) -> set:
+    """The keyword arguments ``cls`` takes (those of every ``__init__`` along its MRO), plus the
+    keys its builder reads."""
+    import inspect
+    names = set(BUILDER_KEYS.get(registry_name, ()))
+    for klass in getattr(cls, '__mro__', (cls,)):
+        init = vars(klass).get('__init__') if isinstance(klass, type) else klass
+        if init is None or klass is object:
+            continue
+        names |= {p.name for p in inspect.signature(init).parameters.values()
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return names - {'self'}
+
+
+def absent_key_problem(cfg, key: str):
+    """Why ``key`` cannot be an absent argument (None when it can): its parent must resolve,
+    and the last segment must be an argument of the parent's type (a registered type where the
+    parent is a list)."""
+    *head, last = key.split('.')
+    parent = resolve(cfg, '.'.join(head)) if head else cfg
+    if parent is MISSING:
+        return f'{key}: its parent {".".join(head)} does not resolve either'
+    if isinstance(parent, list):
+        return None if registered_types(last) else f'{key}: {last} is no registered type'
+    if not isinstance(parent, dict) or not isinstance(parent.get('type'), str):
+        return f'{key}: its parent has no type to check {last!r} against'
+    types = registered_types(parent['type'])
+    if not types:
+        return f'{key}: the parent type {parent["type"]} is not registered'
+    if not any(last in accepted_arguments(r, cls) for r, cls in types.items()):
+        return f'{key}: {parent["type"]} takes no argument {last!r}'
+    return None
 
 
 def same(actual, expected) -> bool:
@@ -85,9 +159,22 @@ def same(actual, expected) -> bool:
 def mismatches(cfg: dict, hyperparameters: dict) -> list:
     wrong = []
     for name, entry in (hyperparameters or {}).items():
-        actual = resolve(cfg, entry['Key'])
-        if not same(actual, entry['Value']):
-            wrong.append(f'{name} ({entry["Key"]}): config {actual!r}, metafile {entry["Value"]!r}')
+        key = entry['Key']
+        actual = resolve(cfg, key)
+        if entry.get('Absent'):
+            if 'Value' in entry:
+                wrong.append(f'{name} ({key}): an entry has either Value or Absent, not both')
+            elif actual is not MISSING:
+                wrong.append(f'{name} ({key}): the metafile says absent, the config sets {actual!r}')
+            elif absent_key_problem(cfg, key):
+                wrong.append(f'{name} ({absent_key_problem(cfg, key)})')
+        elif 'Value' not in entry:
+            wrong.append(f'{name} ({key}): no Value and no Absent')
+        elif actual is MISSING:
+            wrong.append(f'{name} ({key}): the key does not resolve in the config '
+                         f'(an unset key is written Absent: true, not Value: null)')
+        elif not same(actual, entry['Value']):
+            wrong.append(f'{name} ({key}): config {actual!r}, metafile {entry["Value"]!r}')
     return wrong
 
 
@@ -104,7 +191,8 @@ def test_collection_is_complete_and_sourced(name):
         assert c.get(field), f'{name}: no {field}'
     assert (ROOT / c['README']).is_file() and (ROOT / c['Main Config']).is_file(), name
     for hp, entry in c['Hyperparameters'].items():
-        assert {'Key', 'Value', 'Source'} <= set(entry), f'{name} / {hp}: {sorted(entry)}'
+        assert {'Key', 'Source'} <= set(entry) and ('Value' in entry) != bool(entry.get('Absent')), \
+            f'{name} / {hp}: {sorted(entry)}'
         assert isinstance(entry['Source'], str) and entry['Source'].strip(), f'{name} / {hp}'
 
 
@@ -176,3 +264,96 @@ def test_fixmatch_strong_view_is_randaugment_2_10_without_cutout():
         np.random.set_state(state)
     assert all(o.shape == image.shape and o.dtype == np.uint8 for o in outs)
     assert sum(not np.array_equal(o, image) for o in outs) >= 15
+
+
+FIXMATCH_CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / 'configs' / 'fixmatch').glob('*.py'))
+
+
+@pytest.mark.parametrize('path', FIXMATCH_CONFIGS, ids=lambda p: Path(p).stem)
+def test_fixmatch_backbone_keeps_the_last_bn_of_each_block_at_one(path):
+    """Every FixMatch config, ImageNet and CIFAR-10, from scratch or not: zero_init_residual
+    False, as the official ResNet (mmpretrain's default True would start every block's last BN
+    weight at 0).  The key must resolve: an unset key would mean mmpretrain's True."""
+    assert resolve(config(path), 'model.backbone.zero_init_residual') is False, path
+
+
+def build_model(relpath: str):
+    from mmpretrain.registry import MODELS
+    emanplug.register_all_modules()
+    torch.manual_seed(0)
+    model = MODELS.build(config(relpath)['model'])
+    model.init_weights()
+    return model
+
+
+def test_momentum2_teacher_projector_and_predictor_have_biases_and_pytorchs_default_init():
+    """Momentum^2 Teacher's MLPs (resnet_mbn.py): nn.Linear with bias and its own init,
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias (std bound / sqrt(3)); EMAN-BYOL's
+    are bias-free, Kaiming-normal fan_out (projector) and normal(0.01) (predictor)."""
+    model = build_model('configs/byol/m2teacher_resnet50_8xb32-coslr-100e_in1k.py')
+    linears = {'neck.fc0': (2048, 4096), 'neck.fc1': (4096, 256),
+               'head.predictor.fc0': (256, 4096), 'head.predictor.fc1': (4096, 256)}
+    modules = dict(model.named_modules())
+    for name, (fan_in, fan_out) in linears.items():
+        fc = modules[name]
+        assert (fc.in_features, fc.out_features) == (fan_in, fan_out), name
+        assert fc.bias is not None, f'{name} has no bias'
+        bound = 1 / fan_in ** 0.5
+        for tensor in (fc.weight, fc.bias):
+            t = tensor.detach().double()
+            assert t.abs().max() <= bound, f'{name}: beyond U(-{bound:.4g}, {bound:.4g})'
+        std = fc.weight.detach().double().std().item()
+        assert abs(std / (bound / 3 ** 0.5) - 1) < 0.05, f'{name}: weight std {std:.4g}'
+    for name in ('neck.bn0', 'head.predictor.bn0'):
+        bn = modules[name]
+        assert torch.equal(bn.weight, torch.ones_like(bn.weight)) and not bn.bias.any(), name
+
+
+def test_byol_lars_exclusion_selects_what_the_official_filter_selects():
+    """The parameters without weight decay and LARS adaptation, for ResNet-50 + projector +
+    predictor, are the official main_byol.py collect_params selection: the name filter ('bn',
+    'downsample.1' or 'bias' in the name) applied to the official modules, whose projector /
+    predictor are nn.Sequential(Linear, BN, ReLU, Linear) without Linear biases.  So: every BN
+    weight and bias of the backbone, and the BN biases (not the BN weights) of the MLPs."""
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import DefaultScope
+    relpath = 'configs/byol/byol_resnet50_8xb64-coslr-200e_in1k.py'
+    model = build_model(relpath)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):  # the scope a Runner sets: LARS is mmpretrain's
+        wrapper = build_optim_wrapper(model, config(relpath)['optim_wrapper'])
+    names = {id(p): n for n, p in model.named_parameters()}
+    excluded, kept = set(), set()
+    for group in wrapper.optimizer.param_groups:
+        for p in group['params']:
+            if group.get('lars_exclude', False):
+                assert group['weight_decay'] == 0, names[id(p)]
+                excluded.add(names[id(p)])
+            else:
+                assert group['weight_decay'] == pytest.approx(1e-6), names[id(p)]
+                kept.add(names[id(p)])
+    backbone_bns = ['backbone.bn1'] + [
+        f'backbone.layer{stage}.{block}.{bn}'
+        for stage, blocks in enumerate((3, 4, 6, 3), start=1) for block in range(blocks)
+        for bn in ('bn1', 'bn2', 'bn3') + (('downsample.1',) if block == 0 else ())]
+    expected = {f'{bn}.{p}' for bn in backbone_bns for p in ('weight', 'bias')} \
+        | {'neck.bn0.bias', 'head.predictor.bn0.bias'}
+    assert len(expected) == 108
+    assert excluded == expected, dict(extra=sorted(excluded - expected), missing=sorted(expected - excluded))
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert excluded | kept == trainable and not excluded & kept
+    assert {'neck.bn0.weight', 'head.predictor.bn0.weight', 'neck.fc0.weight',
+            'head.predictor.fc1.weight', 'backbone.conv1.weight'} <= kept
+
+    # the same selection, from the official rule on the official names of these modules
+    def official_name(name):
+        for ours, theirs in (('head.predictor.', 'predictor.'), ('neck.', 'online_net.neck.'),
+                             ('backbone.', 'online_net.backbone.')):
+            if name.startswith(ours):
+                name = theirs + name[len(ours):]
+                break
+        for ours, theirs in (('fc0', 'mlp.0'), ('bn0', 'mlp.1'), ('fc1', 'mlp.3')):
+            name = name.replace(f'neck.{ours}.', f'neck.{theirs}.').replace(f'predictor.{ours}.', f'predictor.{theirs}.')
+        return name
+    official = {n for n in trainable
+                if any(s in official_name(n) for s in ('bn', 'downsample.1', 'bias'))}
+    assert official == excluded

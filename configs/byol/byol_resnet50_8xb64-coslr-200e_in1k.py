@@ -3,7 +3,7 @@
 # normalization: main_byol.py --lr 1.8 -b 512 --wd 0.000001 --byol-m 0.98 --epochs 200 --cos
 # --warmup-epoch 10).  The paper (Sec. 5) states lr 0.9 for batch 512; the command that produced
 # the released BYOL-EMAN model (its numbers are Table 2's) uses 1.8, which this file follows.
-# LARS (eta 0.001, biases and BN excluded from weight decay and adaptation), 10 linear warm-up
+# LARS (eta 0.001; the official selection excluded from weight decay and adaptation), 10 linear warm-up
 # epochs then cosine to 0 (per epoch), m_0 0.98 annealed to 1 (cosine, per iteration), the
 # official get_byol_tranforms (RandomResizedCrop scale 0.2-1, bilinear).
 # Provenance of every value: configs/byol/README.md and metafile.yml.
@@ -43,10 +43,16 @@ train_dataloader = dict(batch_size=64, drop_last=True, dataset=dict(pipeline=tra
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(_delete_=True, type='LARS', lr=1.8, momentum=0.9, weight_decay=1e-6, eta=0.001),
+    # The official main_byol.py collect_params excludes a parameter whose name contains 'bn',
+    # 'downsample.1' or 'bias'.  On its modules that is every BN parameter of the backbone and
+    # every bias, but not the BN weights of the projector and predictor: its MLP names that BN
+    # 'mlp.1'.  mmpretrain names it 'bn0', so those two weights are put back (a longer key wins).
     paramwise_cfg=dict(custom_keys={
         'bn': dict(decay_mult=0, lars_exclude=True),
         'bias': dict(decay_mult=0, lars_exclude=True),
         'downsample.1': dict(decay_mult=0, lars_exclude=True),
+        'neck.bn0.weight': dict(decay_mult=1, lars_exclude=False),
+        'predictor.bn0.weight': dict(decay_mult=1, lars_exclude=False),
     }))
 max_epochs = 200
 warmup_epochs = 10

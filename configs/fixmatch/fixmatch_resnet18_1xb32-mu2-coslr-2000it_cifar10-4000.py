@@ -1,6 +1,6 @@
 # FixMatch on CIFAR-10 (4000 labels), a longer CPU budget: 2000 iterations of 32 labeled + 64
-# unlabeled images (mu 2), so that the teacher becomes confident enough for its pseudo-labels
-# to pass the threshold (at 800 iterations under 3 % of them did); ~15 minutes on 2 cores.
+# unlabeled images (mu 2), so that the teacher has time to become confident enough for its
+# pseudo-labels to pass the threshold (measurements: run records, docs/results/runs/).
 # Main config of its family (rows: fixmatch_resnet18_1xb32-mu2-coslr-2000it_cifar10-4000_{scheme}.py, which change only the scheme);
 # on its own it trains with the family's default scheme, BN / EMAN.
 _base_ = './fixmatch_resnet18_1xb32-mu5-coslr-800it_cifar10-4000.py'

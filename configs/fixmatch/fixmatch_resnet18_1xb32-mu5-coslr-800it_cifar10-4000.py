@@ -1,5 +1,5 @@
 # FixMatch on CIFAR-10 (4000 labels) at a CPU budget: 800 iterations of 32 labeled + 160
-# unlabeled images (mu 5), threshold 0.8, teacher momentum 0.99, about 10 minutes on 2 cores.
+# unlabeled images (mu 5), threshold 0.8, teacher momentum 0.99.
 # The short schedule is why the threshold and momentum are lower than FixMatch's 0.95 / 0.999.
 # Main config of its family (rows: fixmatch_resnet18_1xb32-mu5-coslr-800it_cifar10-4000_{scheme}.py, which change only the scheme);
 # on its own it trains with the family's default scheme, BN / EMAN.

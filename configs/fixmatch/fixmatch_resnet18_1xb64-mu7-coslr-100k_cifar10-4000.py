@@ -13,7 +13,9 @@ model = dict(
     threshold=0.95,
     unsup_weight=1.0,
     data_preprocessor=dict(type='SemiSupDataPreprocessor', mean={{_base_.mean}}, std={{_base_.std}}),
-    backbone=dict(type='ResNet_CIFAR', depth=18, norm_cfg=dict(type='BN')),
+    # zero_init_residual=False: the last BN of every block starts at 1, as in the EMAN code's
+    # ResNet (mmpretrain's default is True); every FixMatch config of this folder inherits it
+    backbone=dict(type='ResNet_CIFAR', depth=18, norm_cfg=dict(type='BN'), zero_init_residual=False),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=10, in_channels=512,
               loss=dict(type='CrossEntropyLoss')))

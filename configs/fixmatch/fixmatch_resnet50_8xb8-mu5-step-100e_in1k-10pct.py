@@ -24,7 +24,9 @@ model = dict(
     unsup_weight=10.0,
     eval_with='student',
     data_preprocessor=dict(type='SemiSupDataPreprocessor', mean={{_base_.mean}}, std={{_base_.std}}),
-    backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='BN')),
+    # zero_init_residual=False: the last BN of every block starts at 1, as the official
+    # backbone/resnet.py (mmpretrain's default is True); every row of this folder inherits it
+    backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='BN'), zero_init_residual=False),
     neck=dict(type='GlobalAveragePooling'),
     # init_cfg None: PyTorch's default init of the classifier, as the official nn.Linear
     head=dict(type='LinearClsHead', num_classes=1000, in_channels=2048,
