@@ -11,6 +11,7 @@ console script              script in a checkout             module
 ``emanplug-run-table``      ``tools/run_table.py``           :mod:`emanplug.cli.run_table`
 ``emanplug-summarize``      ``tools/summarize_runs.py``      :mod:`emanplug.cli.summarize`
 ``emanplug-fake-imagenet``  ``tools/make_fake_imagenet.py``  :mod:`emanplug.cli.fake_imagenet`
+``emanplug-eval``           ``tools/eval.py``                :mod:`emanplug.cli.evaluate`
 ==========================  ===============================  =================================
 
 Every command module has ``main(argv=None)``, the command itself (a user error ends it
