@@ -83,6 +83,8 @@ def overrides(config, data_root, work_root):
         model['queue_len'] = 64  # a multiple of the global batch (2 processes x 2)
     loader = cfg['train_dataloader']
     loader.update(batch_size=2, num_workers=0, persistent_workers=False, num_batch_per_epoch=2)
+    if loader['dataset'].get('type') == 'LabeledSubset' and loader['dataset'].get('split_file'):
+        loader['batch_size'] = 1  # a 1 % / 10 % list of the fake ImageNet: 1 image per class, 4 in all
     if 'mu' in loader['dataset']:
         loader['dataset']['mu'] = 2
     for key in ('val_dataloader', 'test_dataloader'):
@@ -109,9 +111,11 @@ def write_cell(config, data_root, work_root, folder):
 
 
 def init_checkpoint(cfg_model):
-    """The checkpoint a config's backbone is initialised from (FixMatch from MoCo), or None."""
+    """The checkpoint a config's backbone is initialised from (FixMatch from MoCo, the
+    evaluation configs from MoCo / BYOL), or None."""
     init = (cfg_model.get('backbone') or {}).get('init_cfg') or {}
-    return init.get('checkpoint') if isinstance(init, dict) and init.get('type') == 'Pretrained' else None
+    kinds = ('Pretrained', 'SelfSupPretrained')
+    return init.get('checkpoint') if isinstance(init, dict) and init.get('type') in kinds else None
 
 
 def make_probe():
@@ -222,7 +226,9 @@ def main(family, data_root, work_root, out_file, pattern='*in1k*.py'):
     configs = sorted(glob.glob(osp.join(ROOT, 'configs', family, pattern)))
     # the MoCo runs the FixMatch rows start from are kept (a later FixMatch family reads them)
     keep = set()
-    for path in glob.glob(osp.join(ROOT, 'configs', 'fixmatch', '*in1k*.py')):
+    # and so are the MoCo / BYOL runs the evaluation configs (configs/*/benchmarks/) start from
+    for path in glob.glob(osp.join(ROOT, 'configs', 'fixmatch', '*in1k*.py')) + \
+            glob.glob(osp.join(ROOT, 'configs', '*', 'benchmarks', '*in1k*.py')):
         keep.update(re.findall(r"work_dirs/([^/'\"]+)/epoch_\d+\.pth", open(path).read()))
     summary = {}
     start = time.perf_counter()

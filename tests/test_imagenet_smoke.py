@@ -11,6 +11,7 @@ import glob
 import json
 import math
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,8 +21,9 @@ import pytest
 from dist_utils import worker_env
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ('mocov2', 'byol', 'fixmatch')  # in this order: FixMatch's MoCo-initialised rows
-# read the checkpoints of the MoCo family's run (the driver trains them itself when missing)
+FAMILIES = ('mocov2', 'byol', 'fixmatch', 'mocov2/benchmarks', 'byol/benchmarks')  # in this order:
+# FixMatch's MoCo-initialised rows and the evaluation configs (linear, fine-tuning) read the
+# checkpoints of the MoCo / BYOL family's runs (the driver trains them itself when missing)
 
 
 def free_port() -> int:
@@ -93,7 +95,7 @@ def smoke_runs(tmp_path_factory):
 def test_every_imagenet_config_trains_two_iterations(family, fake_imagenet, smoke_runs):
     configs = sorted(Path(p).stem for p in glob.glob(str(ROOT / 'configs' / family / '*in1k*.py')))
     assert configs, family
-    out = smoke_runs / f'{family}.json'
+    out = smoke_runs / f"{family.replace('/', '-')}.json"
     # 2 CPU processes with gloo, also on a machine with GPUs
     env = worker_env(ROOT, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', f'--master_port={free_port()}',
@@ -102,13 +104,14 @@ def test_every_imagenet_config_trains_two_iterations(family, fake_imagenet, smok
     assert result.returncode == 0, result.stderr[-5000:]
     summary = json.loads(out.read_text())
     print(f'{family}: {len(configs)} configs in {summary["seconds"]} s')
-    assert summary['configs'] == configs
+    assert sorted(summary['configs']) == configs  # the driver sorts paths: '-10pct.py' < '.py'
     runs = summary['runs']
     failed = {name: runs[name].get('error') for name in configs if runs.get(name, {}).get('error')}
     assert not failed, '\n'.join(f'{n}: {e}\n{runs[n].get("traceback", "")}' for n, e in failed.items())
     for name in configs:
         run = runs[name]
-        teacher = not name.endswith('_default')  # FixMatch's default: one model, no teacher
+        evaluation = family.endswith('benchmarks')  # a classifier on a pretrained backbone
+        teacher = not evaluation and not name.endswith('_default')  # FixMatch's default: one model
         assert run['iters'] == 2 and run['epochs'] == 1, name
         assert len(run['losses']) == 2 and all(math.isfinite(x) for x in run['losses']), (name, run['losses'])
         assert run['checkpoint'] and run['checkpoint_finite'], name
@@ -126,6 +129,11 @@ def test_every_imagenet_config_trains_two_iterations(family, fake_imagenet, smok
         if family == 'fixmatch':
             assert {'val/top1', 'val/top5'} <= set(run['val']), (name, run['val'])
             assert ('val/teacher/top1' in run['val']) == teacher, (name, run['val'])
+        if evaluation:  # top-1 / top-5 after the epoch; the backbone is the pretraining run's student
+            assert {'val/accuracy/top1', 'val/accuracy/top5'} <= set(run['val']), (name, run['val'])
+            init, method = run['init'], family.split('/')[0]
+            assert init and init['student'] and init['teacher'] is None, (name, init)
+            assert re.search(rf'/{method}_resnet50_8xb\d+-coslr-200e_in1k_bn-eman/epoch_1.pth$', init['checkpoint']), init
         if '_from-mocov2-' in name:  # initialised from the MoCo run, in student and teacher
             init = run['init']
             assert init and init['student'] and init['teacher'] in ((True,) if teacher else (None,)), (name, init)
