@@ -87,6 +87,7 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
         checkpoint = runner.load_checkpoint(args.checkpoint)
         # without type and the _scope_ that mmengine marks on a config inherited across packages
         hook = KNNEvalHook(**{k: v for k, v in knn[0].items() if k not in ('type', '_scope_')})
+        print(hook.memory(runner), flush=True)  # before the extraction: ImageNet's bank is GBs
         results = evaluate_frozen(hook, runner, args.protocol,
                                   epoch=checkpoint.get('meta', {}).get('epoch', 0))
         if args.precise_bn:

@@ -64,3 +64,22 @@ def knn_accuracy(bank: torch.Tensor, bank_labels: torch.Tensor, query: torch.Ten
         pred = knn_predict(query[start:start + chunk], bank_t, bank_labels, num_classes, k, temperature)
         correct += (pred[:, 0] == query_labels[start:start + chunk]).sum().item()
     return correct / max(query.shape[0], 1)
+
+
+def bank_memory(bank: int, query: int, dim: int, processes: int = 1, element_bytes: int = 4,
+                chunk: int = 1024) -> str:
+    """One line: the memory the frozen-feature protocols take per network and process, before
+    they start: every process extracts 1/``processes`` of the images and all-gathers them, so
+    each then holds the whole bank and query features (``element_bytes`` each: 4 for float32),
+    and :func:`knn_accuracy` scores ``chunk`` queries against the whole bank at a time.
+
+    Example:
+        >>> bank_memory(1281167, 50000, 2048, processes=8)  # ImageNet train / val, ResNet-50
+        'feature bank: 1,281,167 bank + 50,000 query images x 2048 x 4 B = 10.50 GB + 0.41 GB per network and process (after the all-gather of 8 processes), kNN similarities 1024 x 1,281,167 = 5.25 GB'
+    """
+    bank_bytes, query_bytes = bank * dim * element_bytes, query * dim * element_bytes
+    scores = min(chunk, query) * bank * 4  # float32 similarities of one chunk of queries
+    gathered = f'after the all-gather of {processes} processes' if processes > 1 else 'one process'
+    return (f'feature bank: {bank:,} bank + {query:,} query images x {dim} x {element_bytes} B = '
+            f'{bank_bytes / 1e9:.2f} GB + {query_bytes / 1e9:.2f} GB per network and process ({gathered}), '
+            f'kNN similarities {min(chunk, query)} x {bank:,} = {scores / 1e9:.2f} GB')

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, Subset
 
 from ..core.distributed import gather_strided, rank, world_size
 from ..random_state import rng_state_kept
-from .knn import extract, knn_accuracy
+from .knn import bank_memory, extract, knn_accuracy, pooled_features
 
 
 @HOOKS.register_module()
@@ -65,6 +65,24 @@ class KNNEvalHook(Hook):
             dataset = Subset(dataset, range(rank(), len(dataset), world_size()))
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=False,
                           num_workers=self.num_workers, collate_fn=default_collate), total
+
+    def memory(self, runner) -> str:
+        """One line, before any feature is extracted: what the bank and query features and the
+        kNN similarities will take per network and process (:func:`~emanplug.evaluation.knn.bank_memory`;
+        the feature width from one query image through the first network's backbone, in eval mode)."""
+        from ..models.teacher_student import model_part
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if self._loaders is None:
+            self._loaders = (self._loader(self.bank_cfg, runner), self._loader(self.query_cfg, runner))
+        (_, bank), (query_loader, query) = self._loaders
+        backbone = next(b for b in (model_part(model, w, 'backbone') for w in self.models) if b is not None)
+        data = model.data_preprocessor(default_collate([query_loader.dataset[0]]), False)
+        was_training = backbone.training
+        backbone.eval()
+        with torch.no_grad():
+            dim = pooled_features(backbone, data['inputs']).shape[1]
+        backbone.train(was_training)
+        return bank_memory(bank, query, dim, world_size())
 
     def _batches(self, model, loader):
         for data in loader:
