@@ -7,7 +7,12 @@ The ``emanplug`` scope: a config that inherits one of emanplug's configs
 (``_base_ = 'emanplug::mocov2/<config>.py'``) has its parts marked ``_scope_='emanplug'`` by
 mmengine, which then builds them from the registries of that scope.  :data:`SCOPE_REGISTRIES`
 holds them: one child of each of mmpretrain's registries, holding nothing of its own, so that
-every look-up falls through to mmpretrain's (where emanplug's types are) and MMEngine's."""
+every look-up falls through to mmpretrain's (where emanplug's types are) and MMEngine's; their
+import location is :mod:`emanplug.adapters` (mmengine would otherwise look for an
+``emanplug.utils`` to import).
+
+:func:`register_all_modules` runs once; a registry look-up while it runs (mmengine importing
+:mod:`emanplug.adapters` as a location) returns at once."""
 import sys
 import warnings
 
@@ -20,11 +25,12 @@ _registered = False
 def _add_scope_registries() -> None:
     import mmpretrain.registry as parents
     from mmengine.registry import Registry
+
+    from . import ADAPTERS
     for name, parent in vars(parents).items():
         if isinstance(parent, Registry) and parent.scope == 'mmpretrain' and name.isupper():
             parent.import_from_location()  # what a look-up in mmpretrain's scope would import
-            SCOPE_REGISTRIES[name] = Registry(parent.name, parent=parent, scope=SCOPE,
-                                              locations=['emanplug.adapters'])
+            SCOPE_REGISTRIES[name] = Registry(parent.name, parent=parent, scope=SCOPE, locations=[ADAPTERS])
 
 
 def register_all_modules() -> None:
