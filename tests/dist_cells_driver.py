@@ -3,7 +3,6 @@
 TeacherCheckHook asserting finite losses and eq. (1)/(9) after every iteration, then
 checks the norm layers each scheme promises.  Rank 0 writes a JSON summary."""
 import copy
-import glob
 import json
 import os
 import os.path as osp
@@ -14,6 +13,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 import torch  # noqa: E402
 
+import config_ledger as ledger  # noqa: E402
 from speedups import plain_config_text  # noqa: E402
 
 plain_config_text()
@@ -52,7 +52,7 @@ def expected_norms(token):
 
 def cell_overrides(config, data_root, split_file):
     """Small batches and a few iterations, on the test data, with TeacherCheckHook."""
-    hooks = "[dict(type='TeacherCheckHook')]" if config.endswith('_default.py') else \
+    hooks = "[dict(type='TeacherCheckHook', expect_teacher=False)]" if config.endswith('_default.py') else \
         "[dict(type='EMANHook'), dict(type='TeacherCheckHook')]"
     common = (f"custom_hooks = {hooks}\n"
               "default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=100))\n")
@@ -72,21 +72,16 @@ def cell_overrides(config, data_root, split_file):
         "train_cfg = dict(max_epochs=1)\n")
 
 
-def main(data_root, out_file, pattern, split_file=''):
+def main(data_root, out_file, group, split_file=''):
     from emanplug.cli.runner import distributed
     with distributed('pytorch'):  # one process group for all cells, torn down at the end
-        run_cells(data_root, out_file, pattern, split_file)
+        run_cells(data_root, out_file, group, split_file)
 
 
-def run_cells(data_root, out_file, pattern, split_file):
+def run_cells(data_root, out_file, group, split_file):
     from emanplug.cli import train
     summary = {}
-    # scheme rows only: a name with just mmpretrain's four fields
-    # ({algorithm}_{backbone}_{schedule}_{dataset}: a main config) names no scheme
-    configs = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '*', pattern))
-                     if osp.basename(osp.dirname(p)) != '_base_'
-                     and len(osp.basename(p)[:-3].split('_')) > 4)
-    for config in configs:
+    for config in map(str, ledger.configs(group)):  # the group's scheme rows (tests/config_ledger.py)
         name = osp.basename(config)[:-3]
         token = name.split('_')[-1]
         with tempfile.TemporaryDirectory() as tmp:

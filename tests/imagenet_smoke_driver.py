@@ -1,5 +1,5 @@
 """Run by torchrun with 2 processes (see test_imagenet_smoke.py): trains every ImageNet config
-of one family (``configs/FAMILY/*in1k*.py``, main configs and rows) for 2 iterations on a
+of one family (a group of tests/config_ledger.py: ``configs/FAMILY/*in1k*.py``, main configs and rows) for 2 iterations on a
 fake ImageNet (emanplug-fake-imagenet), in this one process group, each config through
 ``emanplug.cli.train.run`` (tools/train.py's code path: config checks, prepare_config,
 MMEngine's Runner with DDP on gloo, the configs' pipelines, samplers, optimizers (LARS for
@@ -14,7 +14,9 @@ the FixMatch rows initialised from a MoCo run read that MoCo config's smoke chec
 (trained first when it is not there).
 
     python -m torch.distributed.run --nproc_per_node=2 tests/imagenet_smoke_driver.py \\
-        FAMILY DATA_ROOT WORK_ROOT SUMMARY.json [CONFIG_GLOB]
+        GROUP DATA_ROOT WORK_ROOT SUMMARY.json
+
+GROUP names the configs in tests/config_ledger.py (``imagenet-mocov2``: configs/mocov2/*in1k*.py).
 
 Rank 0 writes a JSON summary: per config the iterations, losses, checkpoint, kNN epochs /
 validation metrics, whether the MoCo initialisation reached student and teacher, seconds.
@@ -34,30 +36,74 @@ SIZE = 64  # crop side; the configs' 224 scaled down (their resize 256 -> 73)
 CHECKPOINT_REF = re.compile(r'^work_dirs/([^/]+)/epoch_\d+\.pth$')
 
 
-def shrink(node, data_root, work_root):
-    """The config ``node`` (a dict of the resolved config, or any value in it) with every
-    crop / resize at the smoke size and every ``data/imagenet/`` and ``work_dirs/`` path moved."""
+def rewrite(node, text, mapping=None):
+    """``node`` (a resolved config or any value in it) with every string passed through
+    ``text`` and every dict, once its values are rewritten, through ``mapping``."""
     if isinstance(node, dict):
-        node = {k: shrink(v, data_root, work_root) for k, v in node.items()}
-        kind = node.get('type')
-        if kind == 'RandomResizedCrop':
-            node['scale'] = SIZE
-        elif kind == 'ResizeEdge':
-            node['scale'] = round(SIZE * 256 / 224)
-        elif kind == 'CenterCrop':
-            node['crop_size'] = SIZE
-        elif kind in ('Resize', 'RandomCrop', 'Pad', 'RandomResize', 'ResizeShortEdge'):
-            raise SystemExit(f'smoke driver: no rule for transform {kind}; add one')
-        return node
+        node = {k: rewrite(v, text, mapping) for k, v in node.items()}
+        return mapping(node) if mapping else node
     if isinstance(node, (list, tuple)):
-        return type(node)(shrink(v, data_root, work_root) for v in node)
-    if isinstance(node, str):
-        if node.startswith('data/imagenet/'):
-            return osp.join(data_root, node[len('data/imagenet/'):])
-        match = CHECKPOINT_REF.match(node)
-        if match:
-            return osp.join(work_root, match.group(1), 'epoch_1.pth')
+        return type(node)(rewrite(v, text, mapping) for v in node)
+    return text(node) if isinstance(node, str) else node
+
+
+def smoke_checkpoint(text, work_root):
+    """A ``work_dirs/RUN/epoch_N.pth`` a config starts from: RUN's smoke checkpoint."""
+    match = CHECKPOINT_REF.match(text)
+    return osp.join(work_root, match.group(1), 'epoch_1.pth') if match else text
+
+
+def smaller_transform(node):
+    """A transform of the pipelines at the smoke size."""
+    kind = node.get('type')
+    if kind == 'RandomResizedCrop':
+        node['scale'] = SIZE
+    elif kind == 'ResizeEdge':
+        node['scale'] = round(SIZE * 256 / 224)
+    elif kind == 'CenterCrop':
+        node['crop_size'] = SIZE
+    elif kind in ('Resize', 'RandomCrop', 'Pad', 'RandomResize', 'ResizeShortEdge'):
+        raise SystemExit(f'smoke driver: no rule for transform {kind}; add one')
     return node
+
+
+def shrink(node, data_root, work_root):
+    """The config ``node`` with every crop / resize at the smoke size and every
+    ``data/imagenet/`` and ``work_dirs/`` path moved."""
+    def path(text):
+        if text.startswith('data/imagenet/'):
+            return osp.join(data_root, text[len('data/imagenet/'):])
+        return smoke_checkpoint(text, work_root)
+    return rewrite(node, path, smaller_transform)
+
+
+def shorten(cfg):
+    """``cfg`` (a resolved config) made a 2-iteration run, in place: 2 images per process (1
+    epoch of 2 batches, or 2 iterations of an iteration-based loop), FixMatch mu 2, the kNN
+    monitor at k 2, no dataloader workers, a log line per iteration."""
+    loader = cfg['train_dataloader']
+    loader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    if 'mu' in loader['dataset']:
+        loader['dataset']['mu'] = 2
+    if 'max_iters' in cfg['train_cfg']:  # an iteration-based loop validates after its last
+        cfg['train_cfg']['max_iters'] = 2
+    else:
+        loader['num_batch_per_epoch'] = 2
+        cfg['train_cfg']['max_epochs'] = 1
+    for key in ('val_dataloader', 'test_dataloader'):
+        if cfg.get(key):
+            cfg[key].update(batch_size=8, num_workers=0, persistent_workers=False)
+    for hook in cfg.get('custom_hooks') or []:
+        if hook.get('type') == 'KNNEvalHook':
+            hook.update(k=2, batch_size=8, num_workers=0)
+    cfg['default_hooks']['logger'] = dict(cfg['default_hooks'].get('logger') or {}, interval=1)
+
+
+def changed(cfg, full):
+    """``{top-level key: value}`` of the smoke run ``cfg`` that differ from the config ``full``."""
+    keys = ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'custom_hooks',
+            'train_cfg', 'default_hooks')
+    return {k: cfg[k] for k in keys if k in cfg and cfg[k] != full.get(k)}
 
 
 def overrides(config, data_root, work_root):
@@ -81,30 +127,19 @@ def overrides(config, data_root, work_root):
             module['predictor']['hid_channels'] //= 4
     if 'queue_len' in model:
         model['queue_len'] = 64  # a multiple of the global batch (2 processes x 2)
+    shorten(cfg)
     loader = cfg['train_dataloader']
-    loader.update(batch_size=2, num_workers=0, persistent_workers=False, num_batch_per_epoch=2)
     if loader['dataset'].get('type') == 'LabeledSubset' and loader['dataset'].get('split_file'):
         loader['batch_size'] = 1  # a 1 % / 10 % list of the fake ImageNet: 1 image per class, 4 in all
-    if 'mu' in loader['dataset']:
-        loader['dataset']['mu'] = 2
-    for key in ('val_dataloader', 'test_dataloader'):
-        if cfg.get(key):
-            cfg[key].update(batch_size=8, num_workers=0, persistent_workers=False)
-    for hook in cfg.get('custom_hooks') or []:
-        if hook.get('type') == 'KNNEvalHook':
-            hook.update(k=2, batch_size=8, num_workers=0)
-    cfg['train_cfg']['max_epochs'] = 1
-    cfg['default_hooks']['logger'] = dict(cfg['default_hooks'].get('logger') or {}, interval=1)
-    keys = ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'custom_hooks',
-            'train_cfg', 'default_hooks')
-    return {k: cfg[k] for k in keys if k in cfg and cfg[k] != full.get(k)}
+    return changed(cfg, full)
 
 
-def write_cell(config, data_root, work_root, folder):
-    """A config that inherits ``config`` and overrides what the smoke run needs."""
+def write_cell(config, data_root, work_root, folder, make=overrides):
+    """A config that inherits ``config`` and overrides what the smoke run needs
+    (``make(config, data_root, work_root)``: the overrides; this module's for ImageNet)."""
     name = osp.basename(config)[:-3]
     path = osp.join(folder, f'{name}.py')  # the config's name: MMEngine names the run after it
-    lines = [f'_base_ = {config!r}'] + [f'{k} = {v!r}' for k, v in overrides(config, data_root, work_root).items()]
+    lines = [f'_base_ = {config!r}'] + [f'{k} = {v!r}' for k, v in make(config, data_root, work_root).items()]
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     return path
@@ -160,7 +195,7 @@ def check_checkpoint(path):
     return finite, any(k.startswith('teacher.module.backbone.') for k in state)
 
 
-def run_config(config, data_root, work_root, summary, keep):
+def run_config(config, data_root, work_root, summary, keep, make=overrides):
     import torch.distributed as dist
 
     from emanplug.cli import train
@@ -175,17 +210,18 @@ def run_config(config, data_root, work_root, summary, keep):
     if match and not osp.isfile(osp.join(work_root, match.group(1), 'epoch_1.pth')):
         found = glob.glob(osp.join(ROOT, 'configs', '*', match.group(1) + '.py'))
         if found:
-            run_config(found[0], data_root, work_root, summary, keep)
+            run_config(found[0], data_root, work_root, summary, keep, make)
     entry = summary.setdefault(name, {})
     start = time.perf_counter()
     try:
-        cell = write_cell(config, data_root, work_root, cells)
+        cell = write_cell(config, data_root, work_root, cells, make)
         probe = make_probe()
         runner = train.run([cell, '--launcher', 'pytorch', '--work-dir', work_dir], hooks=[probe])
         model = runner.model.module
         hub = runner.message_hub
         knn = [h for h in runner.hooks if type(h).__name__ == 'KNNEvalHook']
-        checkpoint = osp.join(work_dir, 'epoch_1.pth')
+        last = osp.join(work_dir, 'last_checkpoint')  # CheckpointHook's record of its last save
+        checkpoint = open(last).read().strip() if osp.isfile(last) else ''
         teacher = getattr(model, 'teacher', None)
         entry.update(
             iters=runner.iter, epochs=runner.epoch,
@@ -216,14 +252,15 @@ def run_config(config, data_root, work_root, summary, keep):
         print(f'[smoke] {name}: {entry.get("error") or "ok"} ({entry["seconds"]} s)', flush=True)
 
 
-def main(family, data_root, work_root, out_file, pattern='*in1k*.py'):
+def main(group, data_root, work_root, out_file):
     import torch
 
+    import config_ledger as ledger
     from emanplug.cli.runner import distributed
     from emanplug.registry import register_all_modules
     register_all_modules()
     torch.set_num_threads(1)
-    configs = sorted(glob.glob(osp.join(ROOT, 'configs', family, pattern)))
+    configs = list(map(str, ledger.configs(group)))
     # the MoCo runs the FixMatch rows start from are kept (a later FixMatch family reads them)
     keep = set()
     # and so are the MoCo / BYOL runs the evaluation configs (configs/*/benchmarks/) start from
@@ -237,9 +274,9 @@ def main(family, data_root, work_root, out_file, pattern='*in1k*.py'):
             run_config(config, data_root, work_root, summary, keep)
     if int(os.environ.get('RANK', 0)) == 0:
         with open(out_file, 'w') as f:
-            json.dump(dict(family=family, configs=[osp.basename(c)[:-3] for c in configs],
+            json.dump(dict(group=group, configs=[osp.basename(c)[:-3] for c in configs],
                            seconds=round(time.perf_counter() - start, 1), runs=summary), f, indent=1)
 
 
 if __name__ == '__main__':
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:5])

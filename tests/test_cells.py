@@ -10,6 +10,7 @@ import pytest
 
 from emanplug.core import build_scheme, momentum_bn_weight
 from emanplug.core.schemes import SCHEMES
+import config_ledger as ledger
 from dist_utils import worker_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,13 +24,14 @@ def torchrun(args, timeout=900):
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
-@pytest.mark.parametrize('method', ['mocov2', 'byol'])
-def test_every_scheme_cell_trains_in_two_processes(method, cifar_root, tmp_path):
+@pytest.mark.parametrize('group', ['cells-mocov2', 'cells-byol'])
+def test_every_scheme_cell_trains_in_two_processes(group, cifar_root, tmp_path):
     out = tmp_path / 'summary.json'
-    result = torchrun([str(ROOT / 'tests' / 'dist_cells_driver.py'), str(cifar_root), str(out),
-                       f'{method}_resnet18_*cifar10_*.py'])
+    result = torchrun([str(ROOT / 'tests' / 'dist_cells_driver.py'), str(cifar_root), str(out), group])
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(out.read_text())
+    assert sorted(summary) == ledger.names(group)  # the ledger's rows, each trained
+    method = group.split('-')[1]
     assert len(summary) == (13 if method == 'mocov2' else 12)
     missing = sorted(set(SCHEMES) - {build_scheme(cell['token']).name for cell in summary.values()})
     assert not missing, f'{method}: no CIFAR-10 cell for the registered scheme(s) {missing}'

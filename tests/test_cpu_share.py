@@ -69,10 +69,13 @@ def test_proc_readings_are_this_process():
     assert own_cpu_seconds() > before
 
 
-def test_train_adds_the_hook_on_cpu_and_it_can_be_turned_off():
+@pytest.mark.parametrize('cuda', [False, True], ids=['cpu-machine', 'cuda-machine'])
+def test_train_adds_the_hook_on_cpu_and_it_can_be_turned_off(cuda, monkeypatch):
     from mmengine.config import Config
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)  # the same on every machine
     cfg = prepare_config(Config(dict(model=dict(type='X'))), work_dir='/tmp/x')
-    assert [h['type'] for h in cfg.custom_hooks if h['type'] == 'CPUShareHook'] == ['CPUShareHook']
+    added = [h['type'] for h in cfg.custom_hooks if h['type'] == 'CPUShareHook']
+    assert added == ([] if cuda else ['CPUShareHook'])  # with CUDA the GPU does the work: not added
     off = prepare_config(Config(dict(custom_hooks=[dict(type='CPUShareHook', enabled=False)])),
                          work_dir='/tmp/x')
     assert [h for h in off.custom_hooks if h['type'] == 'CPUShareHook'] == [

@@ -117,6 +117,21 @@ def test_teacher_stays_float32_and_its_update_exact_under_autocast(scheme, dtype
             torch.testing.assert_close(after[name], expected, rtol=3e-7, atol=1e-8, msg=name)
 
 
+def _assert_global_bn(layer, mine, out, reference, full, expected, grad, part) -> None:
+    """``layer``'s output, input gradient, statistics and (summed over processes) weight / bias
+    gradients, for this process's part ``mine`` of the global batch, are BN's over ``full``."""
+    (out * grad[part]).sum().backward()
+    torch.testing.assert_close(out, expected[part], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(mine.grad, full.grad[part], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(layer.running_mean, reference.running_mean, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(layer.running_var, reference.running_var, rtol=1e-5, atol=1e-6)
+    # weight / bias gradients: each process holds its part's share; DDP sums them
+    for name in ('weight', 'bias'):
+        total = getattr(layer, name).grad.clone()
+        dist.all_reduce(total)
+        torch.testing.assert_close(total, getattr(reference, name).grad, rtol=1e-4, atol=1e-5)
+
+
 def _syncbn_worker(rank: int, world: int, init_file: str, results: dict) -> None:
     from emanplug.core.norms import GlobalBatchNorm
     torch.cuda.set_device(rank)
@@ -129,6 +144,7 @@ def _syncbn_worker(rank: int, world: int, init_file: str, results: dict) -> None
         with torch.no_grad():
             layer.weight.uniform_(0.5, 1.5)
             layer.bias.uniform_(-0.5, 0.5)
+        direct = copy.deepcopy(layer)
         reference = nn.BatchNorm2d(8, momentum=0.1).cuda().train()
         reference.load_state_dict(layer.state_dict())
         calls = []
@@ -136,25 +152,16 @@ def _syncbn_worker(rank: int, world: int, init_file: str, results: dict) -> None
         layer._forward_cuda = lambda t: calls.append(1) or forward_cuda(t)
 
         part = slice(4 * rank, 4 * rank + 4)
-        mine = x[part].clone().requires_grad_(True)
         full = x.clone().requires_grad_(True)
-        if world > 1:
-            out = layer(mine)
-        else:  # one GPU: the CUDA SyncBN path itself (forward() takes it from 2 processes on)
-            out = layer._forward_cuda(mine)
-        (out * grad[part]).sum().backward()
         expected = reference(full)
         (expected * grad).sum().backward()
-        torch.testing.assert_close(out, expected[part], rtol=1e-4, atol=1e-5)
-        torch.testing.assert_close(mine.grad, full.grad[part], rtol=1e-4, atol=1e-5)
-        torch.testing.assert_close(layer.running_mean, reference.running_mean, rtol=1e-5, atol=1e-6)
-        torch.testing.assert_close(layer.running_var, reference.running_var, rtol=1e-5, atol=1e-6)
-        # weight / bias gradients: each process holds its part's share; DDP sums them
-        for name in ('weight', 'bias'):
-            total = getattr(layer, name).grad.clone()
-            dist.all_reduce(total)
-            torch.testing.assert_close(total, getattr(reference, name).grad, rtol=1e-4, atol=1e-5)
-        results[rank] = len(calls)
+        mine = x[part].clone().requires_grad_(True)
+        # through forward(): the CUDA SyncBN path from 2 processes on, plain BN with one
+        _assert_global_bn(layer, mine, layer(mine), reference, full, expected, grad, part)
+        if world == 1:  # the CUDA SyncBN path itself, which forward() takes with several processes
+            mine = x[part].clone().requires_grad_(True)
+            _assert_global_bn(direct, mine, direct._forward_cuda(mine), reference, full, expected, grad, part)
+        results[rank] = len(calls)  # the calls forward() made
     finally:
         dist.destroy_process_group()
 
@@ -169,7 +176,8 @@ def test_global_batchnorm_takes_the_cuda_syncbn_path(world):
     with mp.Manager() as manager:
         results = manager.dict()
         mp.spawn(_syncbn_worker, args=(world, init_file, results), nprocs=world, join=True)
-        assert dict(results) == {r: 1 for r in range(world)}  # _forward_cuda ran, once per process
+        # forward() took _forward_cuda once per process with 2 processes; with one, plain BN
+        assert dict(results) == {r: int(world > 1) for r in range(world)}
     if os.path.exists(init_file):
         os.remove(init_file)
 

@@ -13,6 +13,7 @@ import emanplug  # noqa: F401
 from emanplug.datasets import balanced_split, read_split, resolve_split, write_split
 from emanplug.errors import ConfigError
 from emanplug.models import fixmatch_loss
+import config_ledger as ledger
 from dist_utils import worker_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,11 +149,11 @@ def test_every_fixmatch_mode_trains_in_two_processes(cifar_root, tmp_path):
     env = worker_env(ROOT, OMP_NUM_THREADS='1')
     result = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29533',
-         str(ROOT / 'tests' / 'dist_cells_driver.py'), str(cifar_root), str(out),
-         'fixmatch_resnet18_1xb64-*cifar10-4000_*.py', split],
+         str(ROOT / 'tests' / 'dist_cells_driver.py'), str(cifar_root), str(out), 'cells-fixmatch', split],
         env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(out.read_text())
+    assert sorted(summary) == ledger.names('cells-fixmatch')  # the ledger's rows, each trained
     assert len(summary) == 14  # default + 13 teacher schemes
     for name, cell in summary.items():
         assert cell['ok'], (name, cell['student'], cell['teacher'], cell['expected'])

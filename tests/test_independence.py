@@ -1,4 +1,6 @@
 """Cross-sample (in)dependence of the teacher's output: the point of EMAN."""
+import copy
+
 import pytest
 import torch
 
@@ -16,18 +18,29 @@ def teacher_for(scheme):
     return teacher
 
 
-def first_output_with_companions(teacher, x0, companions):
-    return teacher(torch.cat([x0, companions]))[:1]
+def restoring(teacher):
+    """``teacher``'s forward, each call from the state it has now: a difference between two
+    calls then comes from their batches, not from statistics the first call moved."""
+    state = copy.deepcopy(teacher.state_dict())
+
+    def forward(batch):
+        teacher.load_state_dict(state)
+        return teacher(batch)
+    return forward
+
+
+def first_output_with_companions(forward, x0, companions):
+    return forward(torch.cat([x0, companions]))[:1]
 
 
 # Per registered scheme: in train mode, is the teacher's output for a sample a function of that
 # sample alone (and of what the EMA update gave the teacher)?  In eval mode every teacher is.
 BATCH_INDEPENDENT = {
     'eman': True, 'studentpn': True, 'gn': True, 'in': True,
+    'teacherpn': True,  # the statistics of the previous batches (its forward then moves them)
     'bn': False, 'syncbn': False,  # batch statistics (of the global batch: one process here)
     'shufflebn': False,  # statistics of a sub-batch of the shuffled batch
     'momentumbn': False,  # batch statistics, with weight 1 at the start of training
-    'teacherpn': False,  # statistics of the previous batches: every forward updates them
 }
 SCHEME_ARGS = {'gn': dict(num_groups=4), 'shufflebn': dict(num_splits=2)}  # small_convnet, 1 process
 # every registered scheme with its default arguments, and variants that change a momentum only
@@ -54,8 +67,9 @@ def test_teacher_batch_independence(scheme, mode):
         teacher.train()  # what mmengine does every epoch
     x0 = torch.randn(1, 3, 8, 8)
     others = torch.randn(7, 3, 8, 8)
-    ref = first_output_with_companions(teacher, x0, others)
-    replaced = first_output_with_companions(teacher, x0, torch.randn(7, 3, 8, 8) * 3 + 1)
+    forward = restoring(teacher)
+    ref = first_output_with_companions(forward, x0, others)
+    replaced = first_output_with_companions(forward, x0, torch.randn(7, 3, 8, 8) * 3 + 1)
     if mode != 'eval' and not BATCH_INDEPENDENT[name]:
         assert not torch.allclose(ref, replaced, atol=1e-3)
         return
@@ -63,7 +77,18 @@ def test_teacher_batch_independence(scheme, mode):
     # permuting the batch permutes the outputs and nothing else
     batch = torch.cat([x0, others])
     perm = torch.randperm(8)
-    assert torch.equal(teacher(batch)[perm], teacher(batch[perm]))
+    assert torch.equal(forward(batch)[perm], forward(batch[perm]))
+
+
+def test_teacher_pn_output_follows_the_statistics_its_forward_moved():
+    """TeacherPN is batch-independent for a given state, but each train-mode forward moves its
+    statistics: the same batch again gives another output (restored, the same output)."""
+    teacher = teacher_for('bn-teacherpn')
+    batch = torch.randn(8, 3, 8, 8) * 3 + 1
+    forward = restoring(teacher)
+    first = forward(batch)
+    assert not torch.allclose(teacher(batch), first, atol=1e-3)
+    assert torch.equal(forward(batch), first)
 
 
 def test_eman_teacher_has_eman_layers_and_student_keeps_bn():

@@ -63,19 +63,38 @@ def test_resume_with_other_scheme_is_refused(tmp_path):
         runner.train()
 
 
+class NoTeacher(ToyEMAModel):
+    def __init__(self):
+        BaseModel.__init__(self)
+        self.student = small_convnet()
+
+    def forward(self, inputs, mode='loss'):
+        return dict(loss=self.student(torch.stack(inputs)).pow(2).mean())
+
+
 def test_hook_without_teacher_is_a_config_error(tmp_path):
-    class NoTeacher(ToyEMAModel):
-        def __init__(self):
-            BaseModel.__init__(self)
-            self.student = small_convnet()
-
-        def forward(self, inputs, mode='loss'):
-            return dict(loss=self.student(torch.stack(inputs)).pow(2).mean())
-
     runner = make_runner(tmp_path)
     runner.model = NoTeacher()
     with pytest.raises(ValueError, match='EMANHook: model NoTeacher has no EMATeacher'):
         runner.call_hook('before_train')
+
+
+def test_teacher_check_counts_only_iterations_that_checked_a_teacher(tmp_path):
+    from emanplug.hooks import TeacherCheckHook
+    runner = make_runner(tmp_path / 'a', max_iters=2, hooks=[dict(type='TeacherCheckHook')])
+    runner.train()
+    check = next(h for h in runner.hooks if isinstance(h, TeacherCheckHook))
+    assert check.checked_iters == runner.iter == 2
+    # a run in which it finds no teacher fails, at the first iteration
+    runner = make_runner(tmp_path / 'b', max_iters=2)
+    runner.model = NoTeacher()
+    with pytest.raises(ValueError, match='TeacherCheckHook: model NoTeacher has no EMATeacher'):
+        TeacherCheckHook().before_train_iter(runner, 0)
+    # a run with no teacher by design checks its losses only, and a teacher there is an error
+    TeacherCheckHook(expect_teacher=False).before_train_iter(runner, 0)
+    runner.model = ToyEMAModel()
+    with pytest.raises(AssertionError, match='the model has 1 teacher'):
+        TeacherCheckHook(expect_teacher=False).before_train_iter(runner, 0)
 
 
 class Evil:

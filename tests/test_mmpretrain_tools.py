@@ -18,6 +18,7 @@ import pytest
 import torch
 
 import mmpretrain
+import config_ledger as ledger
 from test_imagenet_smoke import free_port
 from test_mmpretrain_teachers import ITERS, RECIPE_DIR, RECIPES, imagenet, small_config  # noqa: F401  (fixture)
 
@@ -55,6 +56,8 @@ def check_run(result, work: Path, kind: str) -> None:
 @pytest.mark.dist
 @pytest.mark.parametrize('kind', list(RECIPES))
 def test_mmpretrains_dist_train_trains_a_user_recipe(kind, imagenet, tmp_path):
+    # one case per recipe of the ledger's group (tests/config_ledger.py)
+    assert sorted(RECIPE_DIR / r for r, _ in RECIPES.values()) == ledger.configs('mmpretrain-tools')
     cell = small_config(str(user_config(kind, tmp_path / 'project')), imagenet, tmp_path / 'cell')
     work = tmp_path / 'work'
     result = subprocess.run(['bash', str(TOOLS / 'dist_train.sh'), cell, '2', '--work-dir', str(work)],

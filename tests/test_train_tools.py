@@ -9,6 +9,7 @@ from mmengine.registry import HOOKS
 
 from emanplug.cli import train
 from emanplug.errors import ConfigError
+import config_ledger as ledger
 from speedups import run_side_by_side
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,10 +73,7 @@ def test_resume_reaches_the_same_state_as_an_uninterrupted_run(base, cifar_root,
         assert torch.equal(a[name], b[name]), name
 
 
-@pytest.mark.parametrize('recipe', [
-    'configs/mmpretrain_recipe/mocov2_resnet50_8xb32-coslr-200e_in1k_from-mmpretrain_bn-eman.py',
-    'configs/mmpretrain_recipe/byol_resnet50_16xb256-coslr-200e_in1k_from-mmpretrain_bn-eman.py',
-])
+@pytest.mark.parametrize('recipe', [str(p.relative_to(ROOT)) for p in ledger.configs('mmpretrain-from')])
 def test_mmpretrain_configs_train_with_eman_after_the_recipe_lines(recipe, cifar_root, tmp_path):
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(  # only data and size are changed here, to fit a test

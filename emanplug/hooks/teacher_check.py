@@ -10,7 +10,7 @@ from mmengine.registry import HOOKS
 
 from ..core.distributed import world_size
 from ..core.teacher import EMATeacher
-from .eman_hook import find_teachers
+from .eman_hook import find_teachers, require_teachers
 
 
 def _mean_over_processes(t: torch.Tensor) -> torch.Tensor:
@@ -29,26 +29,41 @@ class TeacherCheckHook(Hook):
     each teacher followed eq. (1) for its parameters and, where its scheme averages
     buffers, eq. (9) for its statistics (integer counters copied), relative to the state
     it had before the iteration.  Raises AssertionError with the offending tensor's name.
+    A model without a teacher stops the run (ConfigError), unless ``expect_teacher=False``
+    (a run with no teacher by design: then only its losses are checked, and a teacher is an
+    error).  ``checked_iters`` counts the iterations whose every teacher (one at least, when
+    one is expected) was checked.
 
     Args:
         rtol (float): relative tolerance of the comparison. Default 1e-5.
+        expect_teacher (bool): whether the model has teachers to check. Default True.
     """
 
     priority = 'BELOW_NORMAL'
 
-    def __init__(self, rtol: float = 1e-5) -> None:
+    def __init__(self, rtol: float = 1e-5, expect_teacher: bool = True) -> None:
         self.rtol = rtol
+        self.expect_teacher = expect_teacher
         self.before: List[Dict[str, torch.Tensor]] = []
         self.checked_iters = 0
 
+    def _teachers(self, model) -> List[EMATeacher]:
+        if self.expect_teacher:
+            return require_teachers(model, 'TeacherCheckHook')
+        teachers = find_teachers(model)
+        assert not teachers, f'TeacherCheckHook(expect_teacher=False): the model has {len(teachers)} teacher(s)'
+        return teachers
+
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        self.before = [_floats(t.module) for t in find_teachers(runner.model)]
+        self.before = [_floats(t.module) for t in self._teachers(runner.model)]
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         for key, value in (outputs or {}).items():
             if 'loss' in key:
                 assert math.isfinite(float(value)), f'{key}={float(value)} at iteration {runner.iter}'
-        for teacher, before in zip(find_teachers(runner.model), self.before):
+        teachers = self._teachers(runner.model)
+        assert len(teachers) == len(self.before), 'the model\'s teachers changed during an iteration'
+        for teacher, before in zip(teachers, self.before):
             self._check(teacher, before, teacher.momentum_at(runner.iter, runner.max_iters))
         self.checked_iters += 1
 
