@@ -157,6 +157,12 @@ CASES = [
          ('config {nameerr_child_cfg}: NameError', '({nameerr_cfg} line 2)')),
     Case('config-raises', 'train', ('{raising_cfg}', '--check-only'),
          ('config {raising_cfg}: AssertionError: set data_root first ({raising_cfg} line 2)',)),
+    # a split that selects nothing, in both published formats
+    *(Case(f'split-{name}selects-nothing', 'train',
+           ('{F}', '--work-dir', '{W}', '--cfg-options', *fm_data('{cifar}', '{%s}' % key).split(),
+            'val_dataloader.dataset.data_root={cifar}', 'test_dataloader.dataset.data_root={cifar}', *FM_SMALL),
+           ("split file '{%s}' lists no images" % key,))
+      for name, key in (('', 'split_none'), ('index-', 'split_index_none'))),
     # data folders without images (mmpretrain: "Found 0 files in subfolders", a traceback)
     check(fm_data('{data_empty}', '{split_ab}'),
           'train_dataloader.dataset.dataset: image folder {data_empty}/train is empty', 'ImageFolder layout',
@@ -418,6 +424,9 @@ def inputs(tmp_path_factory, cifar_root):
     paths['fm_img_cfg'] = _image_config(d / 'fixmatch_images.py', FIXMATCH, d / 'images_corrupt',
                                         d / 'split_a.txt', fixmatch=True)
     paths['split_ab'] = str(split)
+    (d / 'split_none.txt').write_text('# this split selects nothing\n')  # a comment only
+    (d / 'split_index_none.csv').write_text('Index\n')  # the official format's header only
+    paths.update(split_none=str(d / 'split_none.txt'), split_index_none=str(d / 'split_index_none.csv'))
     paths.update(_more_inputs(d, good))
     yield paths
     if paths['ro'] != '/sys':

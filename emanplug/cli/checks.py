@@ -364,6 +364,10 @@ def _check_dataset_paths(cfg: dict, sources: Sequence[str]) -> None:
             raise ConfigError(f'{key.rsplit(".dataset", 1)[0]}.split_file={split!r} does not exist; '
                               'allowed: a split written by tools/make_split.py (e.g. python '
                               f'tools/make_split.py {root} --num-labeled 4000) or a published index list')
+        if split:  # a split that selects nothing stops here, before the Runner writes its logs
+            from ..datasets.splits import read_index_split, read_split
+            if read_index_split(split) is None:
+                read_split(split)
         prefix = dataset.get('data_prefix')
         prefix = prefix.get('img_path', '') if isinstance(prefix, dict) else (prefix or '')
         if prefix and not osp.exists(osp.join(root, prefix)):

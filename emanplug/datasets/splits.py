@@ -138,7 +138,8 @@ def read_split(path: str) -> List[tuple]:
                 continue  # a CSV header
             rows.append((number, name, row[1].strip() if len(row) > 1 and row[1].strip() else None))
     if not rows:
-        raise ConfigError(f'split file {path!r} lists no images')
+        raise ConfigError(f'split file {path!r} lists no images; allowed: one image per line '
+                          '(tools/make_split.py) or the official CSV with an Index column')
     return rows
 
 
@@ -165,7 +166,8 @@ def read_index_split(path: str) -> Optional[List[Tuple[int, int]]]:
                 raise ConfigError(f'split {path}, line {number}: Index={row[column]!r} is not an '
                                   'integer; allowed: positions in the sorted image folder') from None
     if not rows:
-        raise ConfigError(f'split file {path!r} lists no images')
+        raise ConfigError(f'split file {path!r} lists no images; allowed: one image per line '
+                          '(tools/make_split.py) or the official CSV with an Index column')
     return rows
 
 
