@@ -140,7 +140,8 @@ def comparison_line(spec: Spec, study: str, pair: Sequence) -> str:
     ra, rb = spec.row(study, a), spec.row(study, b)
     c = compare(ra, rb, at)
     seeds = ' / '.join(f'{d:+.2f}' for d in c['per_seed']) or 'no shared seed'
-    return (f"- {a} vs {b}, {_where(at, ra[0]['method'])}: {c['a']} vs {c['b']}; "
+    mark = lambda runs: TRANSCRIBED if any(r.get('source') for r in runs) else ''
+    return (f"- {a} vs {b}, {_where(at, ra[0]['method'])}: {c['a']}{mark(ra)} vs {c['b']}{mark(rb)}; "
             f"difference {c['diff']:+.2f} (per seed {seeds}): **{c['reading']}** ({c['why']})")
 
 

@@ -255,7 +255,8 @@ def table(runs: List[dict]) -> str:
         copied.update([(r['scheme'], r['method'])] if r.get('source') else [])
         if r.get('floor') is not None:  # a warm-started student is evaluated with its new statistics
             row = (FLOOR_WARM if '+warm' in r['scheme'] else FLOOR, r['method'])
-            floors[row][r['seed']].append(r['floor'])
+            seed = r.get('seed')  # a run of unknown seed is its own untrained network
+            floors[row][seed if seed is not None else f'run {id(r)}'].append(r['floor'])
             copied.update([row] if r.get('source') else [])
     for row, by_seed in floors.items():
         cells[row] = [mean(v) for _, v in sorted(by_seed.items(), key=lambda kv: str(kv[0]))]
