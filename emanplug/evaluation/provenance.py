@@ -113,7 +113,7 @@ def mixed_code_warning(runs: list, root: Optional[str] = None) -> Optional[str]:
             short = ', '.join(c[:7] for c in commits)
             parts.append(f'commits {short} ' + ('whose core, model or evaluation code differs' if differs
                                                  else '(git cannot compare them here)'))
-    if unknown and (commits or copied or unknown < len(runs)):
+    if unknown and (commits or copied):  # all unknown: nothing known to mix
         parts.append(f'{unknown} run(s) with no recorded commit (run before records kept it)')
     if copied:
         parts.append(f'{copied} transcribed run(s) (marked †)')
