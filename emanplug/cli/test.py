@@ -15,6 +15,12 @@ student and the teacher with the bank / query datasets of their KNNEvalHook (tra
                            its own weights on N training batches (knn/{model}_precisebn_top1) and
                            how far its statistics are from those (precisebn/{model}_gap_*)
 
+A frozen-backbone benchmark config (``configs/{mocov2,byol}/benchmarks/*_frozen_*.py``: a
+backbone whose ``init_cfg`` is ``SelfSupPretrained``, a KNNEvalHook, no test loop) takes
+CHECKPOINT as that ``init_cfg``'s checkpoint: any layout it reads (emanplug, the official
+MoCo-EMAN / BYOL-EMAN ``.pth.tar``, mmpretrain), the student unless
+``--cfg-options model.backbone.init_cfg.model=teacher``.
+
 Results are printed and written as JSON to the work dir.
 """
 import argparse
@@ -63,11 +69,18 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     prepare_config(cfg, args.work_dir, config_path=args.config, options=args.cfg_options)
-    cfg.load_from, cfg.resume = args.checkpoint, False
+    init_cfg = cfg.model.get('backbone', {}).get('init_cfg') or {}
+    pretrained = init_cfg.get('type') == 'SelfSupPretrained' and not cfg.get('test_evaluator')
+    if pretrained:  # the backbone reads the checkpoint, in any layout, and checks every key
+        init_cfg.checkpoint = args.checkpoint
+    else:
+        cfg.load_from = args.checkpoint
+    cfg.resume = False
     check_config(cfg, 'test')
-    # refuse a checkpoint of another model before anything is written (mmengine loads with
-    # strict=False and would evaluate random weights where keys are missing)
-    check_checkpoint(cfg, load_checkpoint_file(args.checkpoint, map_location='cpu'), args.checkpoint)
+    if not pretrained:
+        # refuse a checkpoint of another model before anything is written (mmengine loads with
+        # strict=False and would evaluate random weights where keys are missing)
+        check_checkpoint(cfg, load_checkpoint_file(args.checkpoint, map_location='cpu'), args.checkpoint)
     if args.precise_bn < 0:
         raise ConfigError(f'--precise-bn {args.precise_bn}: allowed: a number of batches >= 0')
     if args.precise_bn and args.protocol != 'knn':
@@ -84,7 +97,11 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
                           'test_dataloader + test_evaluator, or a KNNEvalHook in custom_hooks')
     with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
         runner = build_runner(cfg)
-        checkpoint = runner.load_checkpoint(args.checkpoint)
+        if pretrained:
+            (runner.model.module if hasattr(runner.model, 'module') else runner.model).init_weights()
+            checkpoint = {}
+        else:
+            checkpoint = runner.load_checkpoint(args.checkpoint)
         # without type and the _scope_ that mmengine marks on a config inherited across packages
         hook = KNNEvalHook(**{k: v for k, v in knn[0].items() if k not in ('type', '_scope_')})
         print(hook.memory(runner), flush=True)  # before the extraction: ImageNet's bank is GBs

@@ -215,10 +215,12 @@ def resolve_split(path: str, relative_paths: Sequence[str], classes: Sequence[st
     for i, p in enumerate(relative_paths):
         by_name[osp.basename(p)].append(i)
     known = set(classes)
+    # a folder names a class, or is a class folder of the dataset (ImageNet's wnids: emanplug-split's lists)
+    folders = {osp.dirname(p).replace('\\', '/') for p in relative_paths}
     indices = []
     for number, name, class_name in read_split(path):
         folder = osp.dirname(name.replace('\\', '/'))
-        for cls in (class_name, osp.basename(folder) if folder else None):
+        for cls in (class_name, osp.basename(folder) if folder and folder not in folders else None):
             if cls is not None and cls not in known:
                 raise ConfigError(f'split {path}, line {number}: unknown class {cls!r}; allowed: '
                                   f'{", ".join(sorted(known)[:10])}{" ..." if len(known) > 10 else ""}')

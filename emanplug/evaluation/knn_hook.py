@@ -23,9 +23,11 @@ class KNNEvalHook(Hook):
     cosine similarity of the two networks' features of the same query images.  Before training it also logs the
     untrained network's accuracy (epoch 0), the floor any learning must beat.
 
-    Under DDP each of the ``n`` processes extracts the features of every n-th image, and
-    the features are all-gathered in the original order: every process then holds the same
-    bank and query features as a single process would, and gets the same accuracy.
+    Under DDP each of the ``n`` processes extracts the features of every n-th image and keeps
+    them as its share of the bank; the query features are all-gathered in the original order,
+    and the k nearest neighbours of every query are merged over the shares
+    (:func:`~emanplug.evaluation.knn.nearest`): every process gets the accuracy a single
+    process holding the whole bank would, and none holds the whole bank.
 
     Args:
         bank (dict): dataset config of the labelled bank (e.g. train images). Without a
@@ -39,14 +41,22 @@ class KNNEvalHook(Hook):
         num_workers (int): dataloader workers. Default 2.
         models (sequence of str): 'student' and/or 'teacher'. Default both.
         at_start (bool): also evaluate before training. Default True.
+        feature_dtype (str): 'float32' or 'float16': how the bank and query features are
+            held (similarities are computed in float32 either way; docs/bench/knn_precision.md
+            measures what float16 changes). Default 'float32'.
     """
 
     priority = 'LOW'
 
     def __init__(self, bank: dict, query: dict, interval: int = 10, k: int = 200,
                  temperature: float = 0.1, batch_size: int = 256, num_workers: int = 2,
-                 models: Sequence[str] = ('student', 'teacher'), at_start: bool = True) -> None:
+                 models: Sequence[str] = ('student', 'teacher'), at_start: bool = True,
+                 feature_dtype: str = 'float32') -> None:
+        if feature_dtype not in ('float32', 'float16'):
+            from ..errors import ConfigError
+            raise ConfigError(f'KNNEvalHook feature_dtype={feature_dtype!r}; allowed: float32, float16')
         self.bank_cfg, self.query_cfg = bank, query
+        self.feature_dtype = getattr(torch, feature_dtype)
         self.interval, self.k, self.temperature = interval, k, temperature
         self.batch_size, self.num_workers = batch_size, num_workers
         self.models, self.at_start = tuple(models), at_start
@@ -82,7 +92,7 @@ class KNNEvalHook(Hook):
         with torch.no_grad():
             dim = pooled_features(backbone, data['inputs']).shape[1]
         backbone.train(was_training)
-        return bank_memory(bank, query, dim, world_size())
+        return bank_memory(bank, query, dim, world_size(), self.feature_dtype.itemsize)
 
     def _batches(self, model, loader):
         for data in loader:
@@ -95,9 +105,12 @@ class KNNEvalHook(Hook):
         with rng_state_kept():
             return self._evaluate(runner, epoch)
 
-    def features(self, runner, which: str):
+    def features(self, runner, which: str, gather_bank: bool = True):
         """``(bank, bank_labels, query, query_labels)``: frozen, L2-normalised features of the
-        student's or the teacher's backbone (None if the model has no such network)."""
+        student's or the teacher's backbone (None if the model has no such network), held as
+        ``feature_dtype``.  With ``gather_bank=False`` the bank is this process's share
+        (images ``rank, rank + n, ...`` of ``n`` processes; pass ``sharded=True`` to
+        :func:`~emanplug.evaluation.knn.knn_accuracy`)."""
         from ..models.teacher_student import model_part
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if self._loaders is None:
@@ -106,19 +119,25 @@ class KNNEvalHook(Hook):
         if backbone is None:
             return None
         out = []
-        for loader, total in self._loaders:
+        for n, (loader, total) in enumerate(self._loaders):
             feats, labels = extract(backbone, self._batches(model, loader))
-            out += [gather_strided(feats, total), gather_strided(labels, total)]
+            feats = feats.to(self.feature_dtype)
+            if n == 1 or gather_bank:
+                feats, labels = gather_strided(feats, total), gather_strided(labels, total)
+            out += [feats, labels]
         return tuple(out)
+
+    def knn(self, feats) -> float:
+        """kNN top-1 (fraction) of :meth:`features` ``(..., gather_bank=False)``."""
+        return knn_accuracy(*feats, k=self.k, temperature=self.temperature, sharded=True)
 
     def _evaluate(self, runner, epoch: int) -> dict:
         results, queries = {}, {}
         for which in self.models:
-            feats = self.features(runner, which)
+            feats = self.features(runner, which, gather_bank=False)
             if feats is not None:
-                results[f'knn/{which}_top1'] = knn_accuracy(*feats, k=self.k,
-                                                            temperature=self.temperature)
-                queries[which] = feats[2]
+                results[f'knn/{which}_top1'] = self.knn(feats)
+                queries[which] = feats[2].float()
         if len(queries) == 2:  # how alike the two networks' features of the same images are
             results['knn/student_teacher_cos'] = float(
                 (queries['student'] * queries['teacher']).sum(1).mean())

@@ -4,7 +4,8 @@ teacher's backbone (EMAN paper, Sections 5.1-5.2), with the bank and query datas
 config's :class:`~emanplug.evaluation.KNNEvalHook`."""
 from typing import Dict
 
-from .lowshot import low_shot_svm, retrieval_metrics
+from .knn import retrieval_metrics
+from .lowshot import low_shot_svm
 
 #: ``--protocol`` values of ``emanplug-test``.
 PROTOCOLS = ('knn', 'lowshot', 'retrieval')
@@ -36,16 +37,16 @@ def evaluate_frozen(hook, runner, protocol: str = 'knn', epoch: int = 0) -> Dict
         return hook.evaluate(runner, epoch)
     results = {}
     for which in hook.models:
-        feats = hook.features(runner, which)
+        feats = hook.features(runner, which, gather_bank=protocol == 'lowshot')
         if feats is None:
             continue
         bank, bank_y, query, query_y = feats
         if protocol == 'lowshot':
-            shots = low_shot_svm(bank.numpy(), bank_y.numpy(), query.numpy(), query_y.numpy())
+            shots = low_shot_svm(bank.float().numpy(), bank_y.numpy(), query.float().numpy(), query_y.numpy())
             results.update({f'lowshot/{which}_{k}shot': v['mean'] for k, v in shots.items()})
             results.update({f'lowshot/{which}_{k}shot_std': v['std'] for k, v in shots.items()})
         else:
-            metrics = retrieval_metrics(query, query_y, bank, bank_y, top=1000)
+            metrics = retrieval_metrics(query, query_y, bank, bank_y, top=1000, sharded=True)
             results.update({f'retrieval/{which}_{k}': v for k, v in metrics.items()})
     return results
 
@@ -75,7 +76,6 @@ def precise_bn_knn(hook, runner, num_batches: int) -> Dict[str, float]:
     from ..hooks.warm_start import training_views
     from ..models.teacher_student import model_part
     from ..random_state import rng_state_kept
-    from .knn import knn_accuracy
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     with rng_state_kept():
         views = list(training_views(runner, model, num_batches))
@@ -92,8 +92,7 @@ def precise_bn_knn(hook, runner, num_batches: int) -> Dict[str, float]:
             layers[name].running_mean, layers[name].running_var, mean, var, layers[name].eps))
             for name, (mean, var) in stats.items()]).mean(0).tolist()
         with statistics_swapped(backbone, stats):
-            feats = hook.features(runner, which)
-        results[f'knn/{which}_precisebn_top1'] = knn_accuracy(*feats, k=hook.k,
-                                                              temperature=hook.temperature)
+            feats = hook.features(runner, which, gather_bank=False)
+        results[f'knn/{which}_precisebn_top1'] = hook.knn(feats)
         results[f'precisebn/{which}_gap_mean'], results[f'precisebn/{which}_gap_logvar'] = gaps
     return results

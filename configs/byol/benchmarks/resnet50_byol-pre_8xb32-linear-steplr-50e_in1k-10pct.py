@@ -4,3 +4,4 @@
 # --num-labeled 10% --seed N, then --cfg-options train_dataloader.dataset.split_file=...).
 _base_ = './resnet50_byol-pre_8xb32-linear-steplr-50e_in1k.py'
 train_dataloader = dict(dataset=dict(split_file='data/imagenet/splits/10percent.txt'))
+label_sets = 3  # the paper averages 3 sets of 10 % (Sec. 5.2): emanplug-eval runs the grid on each

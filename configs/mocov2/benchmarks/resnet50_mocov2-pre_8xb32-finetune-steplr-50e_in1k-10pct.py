@@ -12,3 +12,4 @@ train_dataloader = dict(dataset=dict(split_file='data/imagenet/splits/10percent.
 optim_wrapper = dict(optimizer=dict(lr=0.1, weight_decay=1e-4),
                      paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.01)}))
 lr_grid = dict(key='optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult', values=[0.001, 0.01, 0.1])
+label_sets = 3  # the paper averages 3 sets of 10 % (Sec. 5.2): emanplug-eval runs the grid on each
