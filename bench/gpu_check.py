@@ -49,7 +49,7 @@ CONFIGS = {  # method -> ImageNet config of the Table 1/8 family; the scheme tok
 }
 SCHEMES = {1: ('bn-bn', 'bn-eman'), 2: ('bn-bn', 'bn-eman', 'syncbn-syncbn')}
 #: seconds: hard limits of the stages (each also ends before the overall --budget)
-LIMITS = {'cuda tests': 150, 'data': 60, '1 GPU': 200, '2 GPUs': 230}
+LIMITS = {'cuda tests': 150, 'data': 60, '1 GPU': 200, '2 GPUs': 230, 'evaluation': 90}
 SKIP_LINE = ('gpu_check: skipped: no CUDA GPU here (torch.cuda.is_available() is False); '
              'nothing was measured and {out} was not written')
 
@@ -144,6 +144,39 @@ def bench_stage(world: int, data_root: str, args, limit: float, folder: str) -> 
     if bad and stage['status'] == 'ok':
         stage['status'] = 'checks failed: ' + ', '.join(bad)
     return stage, rows
+
+
+#: a released-layout checkpoint (official MoCo-EMAN: module.encoder_q.* of torchvision's
+#: ResNet-50), random weights: what emanplug-eval initialises from in the evaluation stage
+MAKE_CHECKPOINT = (
+    'import sys, torch, torchvision\n'
+    "net = {k: v for k, v in torchvision.models.resnet50().state_dict().items() if not k.startswith('fc.')}\n"
+    "state = {f'module.encoder_{q}.{k}': v for q in 'qk' for k, v in net.items()}\n"
+    "torch.save({'epoch': 200, 'state_dict': state}, sys.argv[1])\n")
+
+
+def eval_stage(data_root: str, limit: float, folder: str) -> dict:
+    """emanplug-eval on CUDA: a short linear evaluation (1 % of the labels, 2 epochs, the
+    config's own learning rate, one label set) and kNN with the float16 feature bank, of a
+    ResNet-50 in the official MoCo-EMAN layout, on the fake ImageNet."""
+    checkpoint = osp.join(folder, 'moco_official_layout.pth.tar')
+    subprocess.run([sys.executable, '-c', MAKE_CHECKPOINT, checkpoint], check=True, cwd=ROOT)
+    work = osp.join(folder, 'eval')
+    loaders = [f'{k}.{v}' for k in ('train_dataloader', 'val_dataloader')
+               for v in ('num_workers=2', 'persistent_workers=False')]
+    cmd = [sys.executable, osp.join(ROOT, 'tools', 'eval.py'), checkpoint, '--protocols', 'linear-1pct', 'knn',
+           '--no-grid', '--label-sets', '1', '--work-dir', work, '--cfg-options', 'train_cfg.max_epochs=2',
+           f'train_dataloader.dataset.dataset.data_root={data_root}', f'val_dataloader.dataset.data_root={data_root}',
+           f'test_dataloader.dataset.data_root={data_root}', *loaders, f'custom_hooks.0.bank.data_root={data_root}',
+           f'custom_hooks.0.query.data_root={data_root}', 'custom_hooks.0.num_workers=2']
+    stage = run_stage('evaluation', cmd, limit, osp.join(folder, 'eval.log'))
+    table = osp.join(work, 'table.md')
+    if stage['status'] == 'ok':
+        with open(table) as f:
+            rows = [line for line in f if line.startswith('| linear-1pct') or line.startswith('| knn')]
+        stage['summary'] = '; '.join(' '.join(r.split('|')[1:6:4] if 'linear' in r else r.split('|')[1:4:2]).strip()
+                                     for r in rows)
+    return stage
 
 
 def ratio_rows(rows: list) -> list:
@@ -279,6 +312,9 @@ def check(args) -> int:
             stage, got = bench_stage(world, data_root, args, left(name), folder)
             stages.append(stage)
             rows += got
+        if data['status'] == 'ok' and left('evaluation') >= 45:
+            stages.append(eval_stage(data_root, left('evaluation'), folder))
+            log(f'evaluation: {stages[-1].get("summary", stages[-1]["status"])}')
     rows = ratio_rows(rows)
     for line in table(rows):
         print(line)

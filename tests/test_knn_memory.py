@@ -9,12 +9,16 @@ CONFIG = 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.
 
 
 def test_imagenet_scale_numbers():
-    line = bank_memory(1281167, 50000, 2048, processes=8)
-    # 1,281,167 x 2048 x 4 B = 10.495 GB; 50,000 x 2048 x 4 B = 0.410 GB; 1024 x 1,281,167 x 4 B = 5.248 GB
-    assert '= 10.50 GB + 0.41 GB per network and process (after the all-gather of 8 processes)' in line
-    assert line.endswith('kNN similarities 1024 x 1,281,167 = 5.25 GB')
-    assert bank_memory(100, 10, 256).endswith('(one process), kNN similarities 10 x 100 = 0.00 GB')
-    assert ' x 256 x 2 B = 0.00 GB' in bank_memory(100, 10, 256, element_bytes=2)
+    line = bank_memory(1281167, 50000, 2048, processes=8, element_bytes=2)
+    # each of 8 processes keeps ceil(1,281,167 / 8) = 160,146 bank rows: 160,146 x 2048 x 2 B = 0.656 GB;
+    # every query: 50,000 x 2048 x 2 B = 0.205 GB; similarities of 1024 queries x 65,536 rows x 4 B = 0.268 GB
+    assert line.startswith('feature bank: 160,146 of 1,281,167 bank + 50,000 query images x 2048 x 2 B = '
+                           '0.66 GB + 0.20 GB per network and process (8 processes)')
+    assert line.endswith('similarities 1,024 x 65,536 x 4 B = 0.27 GB')
+    # one process in float32: the whole bank, 1,281,167 x 2048 x 4 B = 10.495 GB
+    assert '1,281,167 of 1,281,167 bank + 50,000 query images x 2048 x 4 B = 10.50 GB + 0.41 GB' in \
+        bank_memory(1281167, 50000, 2048)
+    assert bank_memory(100, 10, 256).endswith('(1 process), similarities 10 x 100 x 4 B = 0.00 GB')
 
 
 def test_emanplug_test_prints_it_before_the_results(tmp_path, capsys):
@@ -27,6 +31,6 @@ def test_emanplug_test_prints_it_before_the_results(tmp_path, capsys):
     # the digits kNN monitor: 10 train images per class as bank, the test split as queries;
     # the half-width CIFAR ResNet-18 ends in 8 x 32 = 256 channels
     (memory,) = [n for n, line in enumerate(out) if line.startswith('feature bank: ')]
-    assert re.fullmatch(r'feature bank: 100 bank \+ [\d,]+ query images x 256 x 4 B = 0\.00 GB \+ 0\.00 GB per '
-                        r'network and process \(one process\), kNN similarities [\d,]+ x 100 = 0\.00 GB', out[memory])
+    assert re.fullmatch(r'feature bank: 100 of 100 bank \+ [\d,]+ query images x 256 x 4 B = 0\.00 GB \+ 0\.00 GB '
+                        r'per network and process \(1 process\), similarities [\d,]+ x 100 x 4 B = 0\.00 GB', out[memory])
     assert memory < max(n for n, line in enumerate(out) if line.startswith('{')) and json.loads(out[-1]) == results

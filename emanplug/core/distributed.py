@@ -52,6 +52,23 @@ def gather_strided(shard: torch.Tensor, total: int,
     return parts.transpose(0, 1).reshape(n * length, *shard.shape[1:])[:total]
 
 
+@torch.no_grad()
+def gather_strided_rows(shard: torch.Tensor, indices: Sequence[int],
+                        group: Optional[dist.ProcessGroup] = None) -> torch.Tensor:
+    """Rows ``indices`` of a sequence sharded as :func:`gather_strided` shards it (process ``r``
+    holds items ``r, r + n, ...``), in float32 on every process, without gathering the rest: each
+    process fills the rows it holds and one all-reduce sums them.  A plain lookup on one process."""
+    idx = torch.as_tensor(indices, dtype=torch.long, device=shard.device)
+    n = world_size(group)
+    if n == 1:
+        return shard[idx].float()
+    mine = idx % n == rank(group)
+    out = shard.new_zeros((len(idx),) + tuple(shard.shape[1:]), dtype=torch.float32)
+    out[mine] = shard[idx[mine] // n].float()
+    dist.all_reduce(out, group=group)
+    return out
+
+
 class _AllGather(torch.autograd.Function):
     """All-gather whose backward sums every process's gradient for this process's input."""
 

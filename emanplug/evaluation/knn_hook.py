@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, Subset
 from ..core.distributed import gather_strided, rank, world_size
 from ..random_state import rng_state_kept
 from .knn import bank_memory, extract, knn_accuracy, pooled_features
+from .lowshot import multilabel_targets
 
 
 @HOOKS.register_module()
@@ -44,6 +45,10 @@ class KNNEvalHook(Hook):
         feature_dtype (str): 'float32' or 'float16': how the bank and query features are
             held (similarities are computed in float32 either way; docs/bench/knn_precision.md
             measures what float16 changes). Default 'float32'.
+        num_classes (int, optional): with it, every image's labels are a multi-label target
+            of this many classes (1 positive, 0 difficult, -1 negative:
+            :func:`~emanplug.evaluation.lowshot.multilabel_targets`), for VOC07's low-shot
+            SVMs (``emanplug-test --protocol lowshot``); kNN and retrieval need single labels.
     """
 
     priority = 'LOW'
@@ -51,7 +56,7 @@ class KNNEvalHook(Hook):
     def __init__(self, bank: dict, query: dict, interval: int = 10, k: int = 200,
                  temperature: float = 0.1, batch_size: int = 256, num_workers: int = 2,
                  models: Sequence[str] = ('student', 'teacher'), at_start: bool = True,
-                 feature_dtype: str = 'float32') -> None:
+                 feature_dtype: str = 'float32', num_classes: Optional[int] = None) -> None:
         if feature_dtype not in ('float32', 'float16'):
             from ..errors import ConfigError
             raise ConfigError(f'KNNEvalHook feature_dtype={feature_dtype!r}; allowed: float32, float16')
@@ -60,6 +65,7 @@ class KNNEvalHook(Hook):
         self.interval, self.k, self.temperature = interval, k, temperature
         self.batch_size, self.num_workers = batch_size, num_workers
         self.models, self.at_start = tuple(models), at_start
+        self.num_classes = num_classes
         self.history = []
         self._loaders: Optional[tuple] = None
 
@@ -97,7 +103,10 @@ class KNNEvalHook(Hook):
     def _batches(self, model, loader):
         for data in loader:
             data = model.data_preprocessor(data, False)
-            labels = torch.stack([s.gt_label.reshape(-1)[0] for s in data['data_samples']])
+            if self.num_classes:
+                labels = torch.stack([multilabel_targets(s, self.num_classes) for s in data['data_samples']])
+            else:
+                labels = torch.stack([s.gt_label.reshape(-1)[0] for s in data['data_samples']])
             yield data['inputs'], labels
 
     def evaluate(self, runner, epoch: int) -> dict:
@@ -126,6 +135,12 @@ class KNNEvalHook(Hook):
                 feats, labels = gather_strided(feats, total), gather_strided(labels, total)
             out += [feats, labels]
         return tuple(out)
+
+    def bank_size(self, runner) -> int:
+        """Images in the bank (over every process)."""
+        if self._loaders is None:
+            self._loaders = (self._loader(self.bank_cfg, runner), self._loader(self.query_cfg, runner))
+        return self._loaders[0][1]
 
     def knn(self, feats) -> float:
         """kNN top-1 (fraction) of :meth:`features` ``(..., gather_bank=False)``."""

@@ -5,7 +5,7 @@ config's :class:`~emanplug.evaluation.KNNEvalHook`."""
 from typing import Dict
 
 from .knn import retrieval_metrics
-from .lowshot import low_shot_svm
+from .lowshot import low_shot_draws, low_shot_svm, low_shot_svm_multilabel
 
 #: ``--protocol`` values of ``emanplug-test``.
 PROTOCOLS = ('knn', 'lowshot', 'retrieval')
@@ -33,22 +33,46 @@ def evaluate_frozen(hook, runner, protocol: str = 'knn', epoch: int = 0) -> Dict
     if protocol not in PROTOCOLS:
         from ..errors import ConfigError
         raise ConfigError(f'protocol={protocol!r} is unknown; allowed: {", ".join(PROTOCOLS)}')
+    if hook.num_classes and protocol != 'lowshot':
+        from ..errors import ConfigError
+        raise ConfigError(f'protocol={protocol!r} needs one label per image; the KNNEvalHook has multi-label '
+                          f'targets (num_classes={hook.num_classes}); allowed: lowshot')
     if protocol == 'knn':
         return hook.evaluate(runner, epoch)
     results = {}
     for which in hook.models:
-        feats = hook.features(runner, which, gather_bank=protocol == 'lowshot')
-        if feats is None:
-            continue
-        bank, bank_y, query, query_y = feats
         if protocol == 'lowshot':
-            shots = low_shot_svm(bank.float().numpy(), bank_y.numpy(), query.float().numpy(), query_y.numpy())
-            results.update({f'lowshot/{which}_{k}shot': v['mean'] for k, v in shots.items()})
-            results.update({f'lowshot/{which}_{k}shot_std': v['std'] for k, v in shots.items()})
-        else:
-            metrics = retrieval_metrics(query, query_y, bank, bank_y, top=1000, sharded=True)
+            found = low_shot(hook, runner, which)
+            results.update({f'lowshot/{which}_{k}shot': v['mean'] for k, v in (found or {}).items()})
+            results.update({f'lowshot/{which}_{k}shot_std': v['std'] for k, v in (found or {}).items()})
+            continue
+        feats = hook.features(runner, which, gather_bank=False)
+        if feats is not None:
+            metrics = retrieval_metrics(feats[2], feats[3], feats[0], feats[1], top=1000, sharded=True)
             results.update({f'retrieval/{which}_{k}': v for k, v in metrics.items()})
     return results
+
+
+def low_shot(hook, runner, which: str):
+    """Low-shot SVMs on the bank (train) features, evaluated on the query (test) features:
+    top-1 in % for single labels (ImageNet; only the drawn rows of the sharded bank are gathered,
+    at most 1000 classes x 31 images x 5 draws), mAP in % for a multi-label hook (VOC07, whose
+    5,011 images are gathered whole).  None if the model has no such network."""
+    import numpy as np
+
+    from ..core.distributed import gather_strided, gather_strided_rows
+    feats = hook.features(runner, which, gather_bank=bool(hook.num_classes))
+    if feats is None:
+        return None
+    bank, bank_y, query, query_y = feats
+    if hook.num_classes:
+        return low_shot_svm_multilabel(bank.float().numpy(), bank_y.numpy(), query.float().numpy(), query_y.numpy())
+    labels = gather_strided(bank_y, hook.bank_size(runner)).cpu().numpy()
+    picks = low_shot_draws(labels)
+    needed = np.unique(np.concatenate([idx for draws in picks.values() for idx in draws]))
+    rows = gather_strided_rows(bank, needed).cpu().numpy()
+    picks = {k: [np.searchsorted(needed, idx) for idx in draws] for k, draws in picks.items()}
+    return low_shot_svm(rows, labels[needed], query.float().cpu().numpy(), query_y.cpu().numpy(), picks=picks)
 
 
 def _each_view(network, views) -> None:
