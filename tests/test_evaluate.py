@@ -145,9 +145,16 @@ def test_frozen_protocols_of_a_released_checkpoint(tmp_path, fake_imagenet, capf
     knn, retrieval, lowshot = (results[p][0]['metrics'] for p in ('knn', 'retrieval', 'lowshot'))
     assert 0 <= knn['top1'] <= 100 and 0 <= retrieval['mAP'] <= 100 and 0 <= retrieval['recall'] <= 100
     assert sorted(lowshot) == sorted(f'{k}shot{s}' for k in (1, 2, 4, 8, 16) for s in ('', '_std'))
-    # the memory of the sharded, float16 bank is printed before the extraction
+    # the memory of the sharded, float16 bank is printed before the extraction, by emanplug-eval and the run
+    assert 'memory estimate: feature bank: 64 of 64 bank + 16 query images x 512 x 2 B' in capfd.readouterr().out
     out = (work / 'knn' / 'run.out').read_text()
     assert 'feature bank: 64 of 64 bank + 16 query images x 512 x 2 B' in out
     table = (work / 'table.md').read_text()
     assert '| knn | kNN top-1 |' in table and '| 64.9 |' in table  # Table 4, BYOL-EMAN
     assert evaluate.run(argv) == results  # finished: read back
+    # two processes (gloo), each holding half of the bank: the same numbers
+    two = evaluate.run([str(checkpoint), '--protocols', 'knn', 'retrieval', '--procs', '2', '--work-dir',
+                        str(tmp_path / 'two'), '--cfg-options', *frozen(fake_imagenet)])
+    assert 'feature bank: 32 of 64 bank' in (tmp_path / 'two' / 'knn' / 'run.out').read_text()
+    assert two['knn'][0]['metrics'] == results['knn'][0]['metrics']
+    assert two['retrieval'][0]['metrics'] == pytest.approx(results['retrieval'][0]['metrics'], abs=1e-4)

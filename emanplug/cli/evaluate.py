@@ -293,9 +293,46 @@ def _record(path: str, result: dict) -> dict:
 
 
 def _call(cmd: List[str], directory: str) -> int:
+    """Run ``cmd`` with its output in ``directory/run.out`` (tools/dist_*.sh start this Python)."""
+    import sys
     os.makedirs(directory, exist_ok=True)
+    env = dict(os.environ, EMANPLUG_PYTHON=os.environ.get('EMANPLUG_PYTHON', sys.executable))
     with open(osp.join(directory, 'run.out'), 'a') as log:
-        return subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def _resolves(cfg, key: str) -> bool:
+    """Whether every parent of the dotted ``key`` exists in ``cfg`` (so that setting it changes
+    that config)."""
+    node = cfg
+    for part in key.split('.')[:-1]:
+        if isinstance(node, (list, tuple)):
+            if not (part.isdigit() and int(part) < len(node)):
+                return False
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False
+    return True
+
+
+def split_options(items: Sequence[str], configs: Dict[str, str]) -> Dict[str, List[str]]:
+    """``--cfg-options`` per protocol: an item goes to every config in which its key's parents
+    exist (``train_cfg.*`` to the protocols that train, ``custom_hooks.0.*`` to the frozen ones);
+    an item that fits none of them is a one-line error."""
+    from mmengine.config import Config
+    bad = [item for item in items if '=' not in item or item.startswith('=')]
+    if bad:
+        raise ConfigError(f'--cfg-options {bad[0]!r} is not KEY=VALUE; allowed: key=value items')
+    loaded = {path: Config.fromfile(path).to_dict() for path in set(configs.values())}
+    out = {protocol: [i for i in items if _resolves(loaded[path], i.split('=', 1)[0])]
+           for protocol, path in configs.items()}
+    unused = [i for i in items if not any(i in mine for mine in out.values())]
+    if unused:
+        raise ConfigError(f'--cfg-options {unused[0]}: no config of --protocols {" ".join(configs)} has '
+                          f'{unused[0].split("=", 1)[0].rsplit(".", 1)[0]}; allowed: keys of those configs')
+    return out
 
 
 def run_trained(args, protocol: str, config: str, checkpoint: str, work: str) -> List[dict]:
@@ -304,12 +341,9 @@ def run_trained(args, protocol: str, config: str, checkpoint: str, work: str) ->
 
     from .run_table import train_command
     from .runner import load_config
-    bad = [item for item in args.cfg_options if '=' not in item or item.startswith('=')]
-    if bad:
-        raise ConfigError(f'--cfg-options {bad[0]!r} is not KEY=VALUE; allowed: key=value items')
     # train_dataloader.* options may move the training images the label lists are drawn from
     # (every option is checked by the run itself)
-    options = {k: DictAction._parse_iterable(v) for k, v in (i.split('=', 1) for i in args.cfg_options)
+    options = {k: DictAction._parse_iterable(v) for k, v in (i.split('=', 1) for i in args.options[protocol])
                if k.startswith('train_dataloader.')}
     cfg = load_config(config, options)
     grid = cfg.lr_grid
@@ -326,7 +360,7 @@ def run_trained(args, protocol: str, config: str, checkpoint: str, work: str) ->
                 print(f'[done] {directory}: top-1 {results[-1]["top1"]:.2f}')
                 continue
             extra = [f'model.backbone.init_cfg.checkpoint={checkpoint}', f'model.backbone.init_cfg.model={args.model}',
-                     f"{grid['key']}={value}"] + list(args.cfg_options)
+                     f"{grid['key']}={value}"] + list(args.options[protocol])
             if split_file is not None:
                 extra.append(f'train_dataloader.dataset.split_file={split_file}')
             cmd = train_command(config, 0, directory, args.procs, extra)
@@ -347,6 +381,35 @@ def run_trained(args, protocol: str, config: str, checkpoint: str, work: str) ->
     return results
 
 
+#: ImageNet-1k train / val images: the memory estimate of the in1k frozen protocols without the data
+IMAGENET_IMAGES = (1281167, 50000)
+
+
+def memory_estimate(config: str, options: Sequence[str], procs: int) -> str:
+    """The feature memory of a frozen protocol's run, before it starts
+    (:func:`~emanplug.evaluation.knn.bank_memory`): the feature width of the config's backbone,
+    the images of its KNNEvalHook's datasets (their annotation lists; ImageNet's sizes when the
+    data is not there), ``procs`` processes and the hook's ``feature_dtype``."""
+    import torch
+    from mmengine.config import DictAction
+    from mmpretrain.registry import DATASETS, MODELS
+
+    from ..evaluation.knn import bank_memory
+    from .runner import load_config
+    cfg = load_config(config, {k: DictAction._parse_iterable(v) for k, v in (i.split('=', 1) for i in options)})
+    hook = next(h for h in cfg.custom_hooks if h['type'] == 'KNNEvalHook')
+    backbone = dict(cfg.model.backbone, init_cfg=None)
+    dim = MODELS.build(backbone).feat_dim
+    element = getattr(torch, hook.get('feature_dtype', 'float32')).itemsize
+    try:
+        sizes, note = (len(DATASETS.build(hook['bank'])), len(DATASETS.build(hook['query']))), ''
+    except Exception as err:  # noqa: BLE001 -- the data is not here (yet): say so, estimate ImageNet's
+        if 'in1k' not in osp.basename(config):
+            return f'memory estimate: the data of {osp.basename(config)} cannot be listed ({type(err).__name__})'
+        sizes, note = IMAGENET_IMAGES, ' (ImageNet-1k train / val: the data is not here)'
+    return f'memory estimate{note}: ' + bank_memory(*sizes, dim, procs, element)
+
+
 def run_frozen(args, protocol: str, config: str, checkpoint: str, work: str) -> List[dict]:
     """The emanplug-test run of a frozen protocol; returns its result (one)."""
     import sys
@@ -356,9 +419,10 @@ def run_frozen(args, protocol: str, config: str, checkpoint: str, work: str) -> 
         with open(result_file) as f:
             print(f'[done] {directory}')
             return [json.load(f)]
+    print(memory_estimate(config, args.options[protocol], args.procs), flush=True)
     test_protocol = 'lowshot' if protocol == 'lowshot-voc07' else protocol
     rest = ['--protocol', test_protocol, '--work-dir', directory, '--cfg-options',
-            f'model.backbone.init_cfg.model={args.model}', *args.cfg_options]
+            f'model.backbone.init_cfg.model={args.model}', *args.options[protocol]]
     cmd = ([sys.executable, '-m', 'emanplug.cli.test', config, checkpoint, *rest] if args.procs == 1 else
            ['bash', osp.join(TOOLS_DIR, 'dist_test.sh'), config, checkpoint, str(args.procs), *rest])
     print(f'[run] {" ".join(cmd)}', flush=True)
@@ -401,6 +465,7 @@ def run(argv: Optional[Sequence[str]] = None) -> Dict[str, List[dict]]:
     checkpoint, family, dataset = resolve_source(args.source, args.family, args.dataset)
     work = args.work_dir or osp.join('work_dirs', 'eval_' + osp.splitext(osp.basename(args.source))[0])
     configs = {p: protocol_config(family, p, dataset) for p in args.protocols}  # every one exists
+    args.options = split_options(args.cfg_options, configs)
     table = osp.join(work, 'table.md')
     results: Dict[str, List[dict]] = {}
     for protocol, config in configs.items():

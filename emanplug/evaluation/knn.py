@@ -68,6 +68,7 @@ def nearest(query: torch.Tensor, bank: torch.Tensor, bank_labels: torch.Tensor, 
             sims = torch.cat([sims, sims.new_full((sims.shape[0], pad), float('-inf'))], 1)
             labels = torch.cat([labels, labels.new_zeros((labels.shape[0], pad))], 1)
         sims, labels = all_gather_cat(sims[:, :k].t()).t(), all_gather_cat(labels[:, :k].t()).t()
+        k = min(k, int(_sum(bank.shape[0], sims, True)))  # the padding is not a neighbour
     top = sims.topk(min(k, sims.shape[1]), dim=1)
     return top.values, labels.gather(1, top.indices)
 
