@@ -12,7 +12,9 @@ short, by a generated config that inherits the real one: 2 images per process, 2
 no dataloader workers.  ``data/cifar10/`` becomes DATA_ROOT; every split file a config names
 becomes ``DATA_ROOT/splits/smoke_test.txt`` (``test_*`` splits) or ``smoke_train.txt``
 (written by the test); a ``work_dirs/RUN/epoch_N.pth`` the benchmarks start from becomes that
-run's smoke checkpoint, trained first when it is missing.
+run's smoke checkpoint, trained first when it is missing.  The frozen benchmarks
+(``configs/*/benchmarks/*_frozen_cifar10.py``: nothing to train) are evaluated instead, by
+``emanplug.cli.test.run --protocol knn`` from that checkpoint, in this process group.
 
     python -m torch.distributed.run --nproc_per_node=2 tests/cifar_smoke_driver.py \\
         DATA_ROOT WORK_ROOT SUMMARY.json GROUP [GROUP ...]
@@ -26,8 +28,8 @@ import os.path as osp
 import sys
 import time
 
-from imagenet_smoke_driver import (CHECKPOINT_REF, changed, init_checkpoint, rewrite, run_config, shorten,
-                                   smoke_checkpoint)
+from imagenet_smoke_driver import (CHECKPOINT_REF, changed, evaluate_frozen_config, hook_options, init_checkpoint,
+                                   is_frozen, rewrite, run_config, shorten, smoke_checkpoint)
 
 CIFAR = 'data/cifar10/'
 
@@ -69,7 +71,17 @@ def main(data_root, work_root, out_file, *groups):
     with distributed('pytorch', timeout=120):  # one process group for every config
         for configs in members.values():
             for config in configs:
-                run_config(config, data_root, work_root, summary, keep, overrides)
+                if not is_frozen(config):
+                    run_config(config, data_root, work_root, summary, keep, overrides)
+                    continue
+                # a frozen benchmark: emanplug-test --protocol knn from its pretraining run's smoke
+                # checkpoint (trained first when it is missing)
+                run = CHECKPOINT_REF.match(init_checkpoint(load_config(config).model)).group(1)
+                checkpoint = smoke_checkpoint(f'work_dirs/{run}/epoch_1.pth', work_root)
+                if not osp.isfile(checkpoint):
+                    run_config(osp.join(osp.dirname(osp.dirname(osp.dirname(config))), run.split('_')[0],
+                                        f'{run}.py'), data_root, work_root, summary, keep, overrides)
+                evaluate_frozen_config(config, checkpoint, 'knn', hook_options(data_root), work_root, summary)
     if int(os.environ.get('RANK', 0)) == 0:
         with open(out_file, 'w') as f:
             json.dump(dict(groups={g: [osp.basename(c)[:-3] for c in cs] for g, cs in members.items()},

@@ -3,7 +3,8 @@ trains exactly the configs of its group, and asserts that each ran its iteration
 tests/test_config_ledger.py checks against every ``.py`` under ``configs/`` (less ``_base_/``).
 
 A group is ``(test, suite, patterns)``: ``test`` the pytest node that trains the group's
-configs for at least 2 iterations each, ``suite`` where it runs (``default``: the default
+configs for at least 2 iterations each (a frozen-backbone benchmark, which trains nothing, is
+evaluated by emanplug-test instead), ``suite`` where it runs (``default``: the default
 suite, ``smoke``: only with EMANPLUG_SMOKE=1, in .ci/run's smoke command), ``patterns`` globs
 relative to ``configs/``.  A new config is covered by adding it to a group whose test trains
 it (a test that takes its list from here picks it up), or by a new group with its test.
@@ -42,13 +43,15 @@ GROUPS: Dict[str, Group] = {
                            'smoke', ('byol/*in1k*.py',)),
     'imagenet-fixmatch': Group('tests/test_imagenet_smoke.py::test_every_imagenet_config_trains_two_iterations[imagenet-fixmatch]',
                                'smoke', ('fixmatch/*in1k*.py',)),
-    # the evaluation configs (linear, fine-tuning) on the fake ImageNet, from the families' smoke runs
+    # the evaluation configs on the fake ImageNet: linear, fine-tuning from the families' smoke runs;
+    # the frozen ones (kNN: *_frozen_in1k; VOC07 low-shot on a generated VOC folder) evaluated by
+    # emanplug-test from an official-layout ResNet-18
     'imagenet-mocov2-benchmarks': Group(
         'tests/test_imagenet_smoke.py::test_every_imagenet_config_trains_two_iterations[imagenet-mocov2-benchmarks]',
-        'smoke', ('mocov2/benchmarks/*in1k*.py',)),
+        'smoke', ('mocov2/benchmarks/*in1k*.py', 'mocov2/benchmarks/*_voc07.py')),
     'imagenet-byol-benchmarks': Group(
         'tests/test_imagenet_smoke.py::test_every_imagenet_config_trains_two_iterations[imagenet-byol-benchmarks]',
-        'smoke', ('byol/benchmarks/*in1k*.py',)),
+        'smoke', ('byol/benchmarks/*in1k*.py', 'byol/benchmarks/*_voc07.py')),
     # the rest of the CIFAR-10 / digits configs on generated data (tests/cifar_smoke_driver.py)
     'cifar-mocov2': Group('tests/test_cifar_smoke.py::test_every_small_config_trains_two_iterations[cifar-mocov2]',
                           'smoke', ('mocov2/*_2xb32-coslr-16e*_cifar10-10k*.py',
@@ -62,6 +65,10 @@ GROUPS: Dict[str, Group] = {
                                       'fixmatch/fixmatch_resnet18_1xb64-mu7-coslr-100k_cifar10-4000.py')),
     'cifar-evaluation': Group('tests/test_cifar_smoke.py::test_every_small_config_trains_two_iterations[cifar-evaluation]',
                               'smoke', ('benchmarks/*_cifar10*.py', 'quickstart/*_digits*.py')),
+    # the MoCo / BYOL CIFAR-10 evaluation configs: linear (100 / 10 / 1 %) from the families' CPU-budget
+    # BN/EMAN smoke runs; the frozen ones evaluated (kNN) by emanplug-test from those runs
+    'cifar-benchmarks': Group('tests/test_cifar_smoke.py::test_every_small_config_trains_two_iterations[cifar-benchmarks]',
+                              'smoke', ('mocov2/benchmarks/*_cifar10*.py', 'byol/benchmarks/*_cifar10*.py')),
 }
 
 

@@ -17,6 +17,11 @@ the FixMatch rows initialised from a MoCo run read that MoCo config's smoke chec
         GROUP DATA_ROOT WORK_ROOT SUMMARY.json
 
 GROUP names the configs in tests/config_ledger.py (``imagenet-mocov2``: configs/mocov2/*in1k*.py).
+The frozen benchmarks of a ``-benchmarks`` group (kNN / retrieval / low-shot configs: nothing to
+train) are evaluated instead, through ``emanplug.cli.test.run`` (emanplug-test) in this process
+group, from a ResNet-18 in the family's official checkpoint layout: ``*_frozen_in1k`` with
+``--protocol knn`` on the fake ImageNet, ``*_lowshot_voc07`` with ``--protocol lowshot`` on a
+generated VOC2007 folder (emanplug.testing.make_fake_voc), their images at the smoke size.
 
 Rank 0 writes a JSON summary: per config the iterations, losses, checkpoint, kNN epochs /
 validation metrics, whether the MoCo initialisation reached student and teacher, seconds.
@@ -252,6 +257,84 @@ def run_config(config, data_root, work_root, summary, keep, make=overrides):
         print(f'[smoke] {name}: {entry.get("error") or "ok"} ({entry["seconds"]} s)', flush=True)
 
 
+def is_frozen(config):
+    """A frozen-backbone benchmark (``configs/*/benchmarks/*_frozen_*.py``, ``*_lowshot_voc07.py``):
+    nothing to train, a KNNEvalHook that emanplug-test reads."""
+    from emanplug.cli.runner import load_config
+    cfg = load_config(config)
+    return not cfg.get('train_dataloader') and any(
+        h.get('type') == 'KNNEvalHook' for h in cfg.get('custom_hooks') or [])
+
+
+def hook_options(data_root, size=None):
+    """--cfg-options of a frozen config's KNNEvalHook: its bank and query sets read ``data_root``,
+    8 images a batch, no workers; ``size``: the crop (resize x 256 / 224) of the
+    [Load, ResizeEdge, CenterCrop, Pack] pipelines of the ImageNet / VOC07 configs."""
+    options = ['custom_hooks.0.num_workers=0', 'custom_hooks.0.batch_size=8']
+    for part in ('bank', 'query'):
+        options.append(f'custom_hooks.0.{part}.data_root={data_root}')
+        if size:
+            options += [f'custom_hooks.0.{part}.pipeline.1.scale={round(size * 256 / 224)}',
+                        f'custom_hooks.0.{part}.pipeline.2.crop_size={size}']
+    return options
+
+
+def evaluate_frozen_config(config, checkpoint, protocol, options, work_root, summary):
+    """``emanplug-test CONFIG CHECKPOINT --protocol PROTOCOL --cfg-options ...`` (emanplug.cli.test.run)
+    in each process of this process group (the hook shards the bank over them).  ``--launcher
+    none``: with ``--launcher pytorch`` the Runner wraps the frozen model in DDP, which refuses a
+    model without a trainable parameter (RuntimeError "DistributedDataParallel is not needed when
+    a module doesn't have any parameter that requires a gradient"): an emanplug-test bug, reported."""
+    import torch.distributed as dist
+
+    from emanplug.cli import test
+    name = osp.basename(config)[:-3]
+    entry = summary.setdefault(name, {})
+    start = time.perf_counter()
+    try:
+        results = test.run([config, checkpoint, '--protocol', protocol, '--launcher', 'none',
+                            '--work-dir', osp.join(work_root, name), '--cfg-options', *options])
+        entry.update(frozen=True, protocol=protocol, checkpoint=checkpoint,
+                     results={k: float(v) for k, v in results.items()})
+    except BaseException as err:  # recorded; the other configs still run
+        entry['error'] = f'{type(err).__name__}: {err}'.strip().splitlines()[-1][:500]
+        entry['traceback'] = traceback.format_exc()[-3000:]
+        if isinstance(err, KeyboardInterrupt):
+            raise
+    entry['seconds'] = round(time.perf_counter() - start, 1)
+    dist.barrier()
+    if dist.get_rank() == 0:
+        print(f'[smoke] {name} --protocol {protocol}: {entry.get("error") or "ok"} ({entry["seconds"]} s)', flush=True)
+
+
+def frozen_inputs(family, work_root):
+    """``(checkpoint, voc_root)`` for the frozen configs of ``family``: a ResNet-18 in the family's
+    official layout (MoCo-EMAN encoder_q / encoder_k, BYOL-EMAN online / target network:
+    tests/test_pretrained_layouts.py) and a generated VOC2007 folder (16 positives per class
+    from trainval: low-shot draws up to k = 16); rank 0 writes them."""
+    import torch
+    import torch.distributed as dist
+    import torchvision
+
+    from emanplug.testing import make_fake_voc
+    from test_pretrained_layouts import official_byol, official_moco
+    folder = osp.join(work_root, '_frozen')
+    checkpoint = osp.join(folder, f'official_{family}.pth.tar')
+    voc = osp.join(folder, 'voc')
+    if dist.get_rank() == 0:
+        os.makedirs(folder, exist_ok=True)
+
+        def resnet18(seed):
+            torch.manual_seed(seed)
+            return {k: v for k, v in torchvision.models.resnet18().state_dict().items() if not k.startswith('fc.')}
+        layout = official_moco if family == 'mocov2' else official_byol
+        torch.save(layout(resnet18(0), resnet18(1)), checkpoint)
+        if not osp.isdir(voc):
+            make_fake_voc(voc, per_class_trainval=16, per_class_test=2, size=48)
+    dist.barrier()
+    return checkpoint, voc
+
+
 def main(group, data_root, work_root, out_file):
     import torch
 
@@ -261,6 +344,7 @@ def main(group, data_root, work_root, out_file):
     register_all_modules()
     torch.set_num_threads(1)
     configs = list(map(str, ledger.configs(group)))
+    frozen = {c for c in configs if is_frozen(c)}
     # the MoCo runs the FixMatch rows start from are kept (a later FixMatch family reads them)
     keep = set()
     # and so are the MoCo / BYOL runs the evaluation configs (configs/*/benchmarks/) start from
@@ -270,8 +354,17 @@ def main(group, data_root, work_root, out_file):
     summary = {}
     start = time.perf_counter()
     with distributed('pytorch', timeout=120):  # one process group for every config
+        if frozen:  # the frozen benchmarks: emanplug-test on an official-layout ResNet-18
+            checkpoint, voc = frozen_inputs(group.split('-')[1], work_root)
         for config in configs:
-            run_config(config, data_root, work_root, summary, keep)
+            if config not in frozen:
+                run_config(config, data_root, work_root, summary, keep)
+            elif config.endswith('_voc07.py'):  # Table 5's VOC07 rows: low-shot SVMs, multi-label
+                evaluate_frozen_config(config, checkpoint, 'lowshot', ['model.backbone.depth=18',
+                                       *hook_options(voc, SIZE)], work_root, summary)
+            else:  # Table 4's kNN on the fake ImageNet (train / val)
+                evaluate_frozen_config(config, checkpoint, 'knn', ['model.backbone.depth=18',
+                                       *hook_options(data_root, SIZE)], work_root, summary)
     if int(os.environ.get('RANK', 0)) == 0:
         with open(out_file, 'w') as f:
             json.dump(dict(group=group, configs=[osp.basename(c)[:-3] for c in configs],

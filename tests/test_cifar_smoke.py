@@ -1,8 +1,9 @@
 """Every CIFAR-10 / digits config that the default suite does not train (the ``cifar-*`` groups of
 tests/config_ledger.py: the CPU-budget MoCo / BYOL families and their -bnwarm10 / -m98 / -m995
 variants, the FixMatch 800 / 2000 / 4000 / 8000-iteration and 250-label families, the main
-configs, the linear / fine-tuning benchmarks, the quickstart) trained 2 iterations with 2 gloo
-processes, all groups in one process group (tests/cifar_smoke_driver.py).
+configs, the linear / fine-tuning benchmarks, the quickstart, the MoCo / BYOL CIFAR-10 evaluation
+configs) trained 2 iterations with 2 gloo processes, all groups in one process group
+(tests/cifar_smoke_driver.py); the frozen ones (kNN) evaluated by emanplug-test.
 
 Smoke tests: they run only with EMANPLUG_SMOKE=1 (.ci/run runs them after the default suite):
 
@@ -10,6 +11,7 @@ Smoke tests: they run only with EMANPLUG_SMOKE=1 (.ci/run runs them after the de
 """
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +23,7 @@ from dist_utils import worker_env
 from test_imagenet_smoke import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-GROUPS = ['cifar-mocov2', 'cifar-byol', 'cifar-fixmatch', 'cifar-evaluation']
+GROUPS = ['cifar-mocov2', 'cifar-byol', 'cifar-fixmatch', 'cifar-evaluation', 'cifar-benchmarks']
 
 
 @pytest.fixture(scope='module')
@@ -55,6 +57,14 @@ def test_every_small_config_trains_two_iterations(group, small_runs):
     assert not failed, '\n'.join(f'{n}: {e}\n{runs[n].get("traceback", "")}' for n, e in failed.items())
     for name in configs:
         run = runs[name]
+        pretraining = re.match(r'resnet18_(mocov2|byol)-pre_', name)  # configs/{mocov2,byol}/benchmarks/
+        pretraining = pretraining and f'{pretraining.group(1)}_resnet18_2xb32-coslr-16e_cifar10-10k_bn-eman/epoch_1.pth'
+        if run.get('frozen'):  # a frozen benchmark: kNN by emanplug-test from the BN/EMAN smoke run
+            assert group == 'cifar-benchmarks' and name.endswith('_frozen_cifar10'), name
+            assert run['protocol'] == 'knn' and run['checkpoint'].endswith(pretraining), run
+            assert list(run['results']) == ['knn/student_top1'] and 0 <= run['results']['knn/student_top1'] <= 1, run
+            continue
+        assert '_frozen_' not in name, name  # trained: a frozen config must not be
         teacher = 'EMANHook' in run['hooks']
         assert run['iters'] == 2, name
         assert len(run['losses']) == 2 and all(math.isfinite(x) for x in run['losses']), (name, run['losses'])
@@ -65,6 +75,11 @@ def test_every_small_config_trains_two_iterations(group, small_runs):
             assert run['teacher_dtypes'] == ['torch.float32'], name
         if name.startswith(('fixmatch_', 'linear_', 'finetune_')):  # validated after the 2nd iteration
             assert any(k.endswith('top1') for k in run['val']), (name, run['val'])
+        if pretraining:  # linear on 100 / 10 / 1 %: validated, the backbone of the family's BN/EMAN run
+            assert any(k.endswith('top1') for k in run['val']), (name, run['val'])
+            init = run['init']
+            assert init and init['student'] and init['teacher'] is None, (name, init)
+            assert init['checkpoint'].endswith(pretraining), (name, init)
         if name.startswith(('linear_', 'finetune_')):  # the backbone of the MoCo run's student
             init = run['init']
             assert init and init['student'], (name, init)

@@ -1,6 +1,8 @@
 """End to end on a fake ImageNet: the generator (emanplug-fake-imagenet), and every ImageNet
 config (``configs/{mocov2,byol,fixmatch}/*in1k*.py``) trained 2 iterations with 2 gloo
-processes through tools/train.py's code path (tests/imagenet_smoke_driver.py).
+processes through tools/train.py's code path (tests/imagenet_smoke_driver.py); the frozen
+benchmarks (``configs/*/benchmarks/*_frozen_in1k.py``, ``*_lowshot_voc07.py``) evaluated by
+emanplug-test (kNN on the fake ImageNet, VOC07 low-shot on a generated VOC folder).
 
 The training runs are the ``smoke`` tests: they run only with EMANPLUG_SMOKE=1 (about 5 minutes
 on 2 CPU cores for the 78 configs; .ci/run runs them after the default suite):
@@ -39,15 +41,18 @@ def make_fake_imagenet(root: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def test_fake_imagenet_serves_both_layouts_and_the_split_files(tmp_path):
+def test_fake_imagenet_serves_both_layouts_and_the_split_files(tmp_path, capsys):
+    """The generator's code in this process (emanplug-fake-imagenet's run()); its script,
+    tools/make_fake_imagenet.py, in a process of its own for the refusal at the end."""
     from mmpretrain.datasets import CustomDataset, ImageNet
 
+    from emanplug.cli import fake_imagenet as generator
     from emanplug.datasets.splits import resolve_split
     from emanplug.datasets.semi_supervised import relative_image_paths
     root = tmp_path / 'imagenet'
-    out = make_fake_imagenet(root, '--classes', '3', '--train-per-class', '5', '--val-per-class', '2',
-                             '--size', '40').stdout
-    assert '3 classes, 15 train and 6 val images' in out
+    assert generator.run([str(root), '--classes', '3', '--train-per-class', '5', '--val-per-class', '2',
+                          '--size', '40']) == str(root)
+    assert '3 classes, 15 train and 6 val images' in capsys.readouterr().out
     train = ImageNet(data_root=str(root), split='train')  # mmpretrain's layout: meta/train.txt
     val = ImageNet(data_root=str(root), split='val')
     assert len(train) == 15 and len(val) == 6
@@ -65,7 +70,7 @@ def test_fake_imagenet_serves_both_layouts_and_the_split_files(tmp_path):
     with Image.open(next((root / 'train' / 'n01440764').iterdir())) as img:
         assert img.format == 'JPEG' and min(img.size) == 40 and max(img.size) <= 53
     # rewriting its own folder is allowed; a foreign non-empty folder is refused in one line
-    make_fake_imagenet(root, '--classes', '2')
+    generator.run([str(root), '--classes', '2'])
     assert sorted(p.name for p in (root / 'train').iterdir()) == ['n01440764', 'n01443537']
     (tmp_path / 'real').mkdir()
     (tmp_path / 'real' / 'x.txt').write_text('x')
@@ -87,6 +92,19 @@ def fake_imagenet(tmp_path_factory):
 @pytest.fixture(scope='module')
 def smoke_runs(tmp_path_factory):
     return tmp_path_factory.mktemp('smoke_runs')
+
+
+def check_frozen_results(name, run):
+    """emanplug-test's metrics of a frozen benchmark: kNN top-1 (a fraction) of the student for
+    ``*_frozen_*``, low-shot mAP (%) at k = 1, 2, 4, 8, 16 (mean and sd over the draws) for VOC07."""
+    results = run['results']
+    if name.endswith('_lowshot_voc07'):
+        assert run['protocol'] == 'lowshot', run
+        assert sorted(results) == sorted(f'lowshot/student_{k}shot{s}' for k in (1, 2, 4, 8, 16) for s in ('', '_std'))
+        assert all(0 <= results[f'lowshot/student_{k}shot'] <= 100 for k in (1, 2, 4, 8, 16)), results
+    else:
+        assert run['protocol'] == 'knn' and list(results) == ['knn/student_top1'], run
+        assert 0 <= results['knn/student_top1'] <= 1, results
 
 
 @pytest.mark.smoke
@@ -112,6 +130,12 @@ def test_every_imagenet_config_trains_two_iterations(group, fake_imagenet, smoke
     assert not failed, '\n'.join(f'{n}: {e}\n{runs[n].get("traceback", "")}' for n, e in failed.items())
     for name in configs:
         run = runs[name]
+        if run.get('frozen'):  # a frozen benchmark, evaluated by emanplug-test (nothing trained)
+            assert family.endswith('-benchmarks') and name.endswith(('_frozen_in1k', '_lowshot_voc07')), name
+            assert run['checkpoint'].endswith(f'official_{family.split("-")[0]}.pth.tar'), run
+            check_frozen_results(name, run)
+            continue
+        assert not re.search(r'_(frozen|lowshot)_', name), name  # trained: a frozen config must not be
         evaluation = family.endswith('-benchmarks')  # a classifier on a pretrained backbone
         teacher = not evaluation and not name.endswith('_default')  # FixMatch's default: one model
         assert run['iters'] == 2 and run['epochs'] == 1, name
