@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import emanplug
-from speedups import plain_config_text
+from speedups import freeze_long_lived_objects, plain_config_text
 
 warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 torch.set_num_threads(int(os.environ.get('EMANPLUG_TEST_THREADS', '1')))
@@ -23,6 +23,10 @@ def cifar_root(tmp_path_factory):
     """A few real CIFAR-10 images per class in the ImageFolder layout (train/, test/)."""
     from data_utils import make_cifar_subset
     return make_cifar_subset(tmp_path_factory.mktemp('cifar10'))
+
+
+def pytest_collection_finish(session):
+    freeze_long_lived_objects()  # tests/speedups.py: after the test modules' imports
 
 
 def pytest_collection_modifyitems(config, items):

@@ -14,7 +14,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 import torch  # noqa: E402
 
 import config_ledger as ledger  # noqa: E402
-from speedups import plain_config_text  # noqa: E402
+from speedups import freeze_long_lived_objects, plain_config_text  # noqa: E402
 
 plain_config_text()
 
@@ -73,7 +73,11 @@ def cell_overrides(config, data_root, split_file):
 
 
 def main(data_root, out_file, group, split_file=''):
+    from emanplug.cli import train  # noqa: F401
     from emanplug.cli.runner import distributed
+    from emanplug.registry import register_all_modules
+    register_all_modules()
+    freeze_long_lived_objects()  # tests/speedups.py: mmengine collects garbage per dataset
     with distributed('pytorch'):  # one process group for all cells, torn down at the end
         run_cells(data_root, out_file, group, split_file)
 

@@ -532,26 +532,66 @@ def _run_script(case: Case, argv: list, env: dict) -> Tuple[int, str]:
     return result.returncode, result.stdout
 
 
-@pytest.mark.parametrize('case', [pytest.param(c, id=c.id, marks=c.marks) for c in CASES])
-def test_bad_input_is_one_line(case, inputs, tmp_path, capfd, monkeypatch):
-    work = tmp_path / 'work'
+def _work_dir(work: Path) -> Path:
+    """A case's work dir, with a checkpoint and a result file that must stay as they are."""
     work.mkdir()
     torch.save({'state_dict': {'w': torch.ones(2)}, 'meta': {'epoch': 1}}, work / 'epoch_1.pth')
     (work / 'knn_results.json').write_text('{"knn/student_top1": 0.5}\n')
-    names = dict(inputs, W=str(work))
-    argv = [a.format(**names) for a in case.argv]
-    for key in LAUNCH_ENV:
-        monkeypatch.delenv(key, raising=False)
-    for key, value in (case.env or {}).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv('LOCAL_RANK', '0')  # the commands set it for mmengine; restored afterwards
-    watched = (str(work), str(Path(inputs['ck_moco']).parent), inputs['cifar'])
-    before = _snapshot(*watched)
+    return work
 
-    if case.how == 'proc':
-        code, output = _run_script(case, argv, dict(os.environ))
+
+def _case_env(case: Case) -> dict:
+    """This process's environment without a launcher's variables, with the case's own."""
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCH_ENV}
+    env.update(case.env or {})
+    env['LOCAL_RANK'] = '0'  # the commands set it for mmengine
+    return env
+
+
+def _watched(inputs: dict, work: Path) -> tuple:
+    return str(work), str(Path(inputs['ck_moco']).parent), inputs['cifar']
+
+
+@pytest.fixture(scope='module')
+def scripts(request, inputs, tmp_path_factory):
+    """The selected ``proc`` cases, their scripts run 3 at a time (each is mostly imports on one
+    core: side by side on 2 cores they take about half the time), each with a work dir of its
+    own: ``{case id: (work dir, exit status, output, files before, files after)}``.  The
+    inputs and the CIFAR folder are watched over the whole batch (so a file one case wrote
+    there fails every case)."""
+    from concurrent.futures import ThreadPoolExecutor
+    params = [item.callspec.params for item in request.session.items
+              if item.module is request.module and hasattr(item, 'callspec')]
+    selected = [p['case'] for p in params if isinstance(p.get('case'), Case) and p['case'].how == 'proc']
+    runs = {}
+    for case in selected:
+        work = _work_dir(tmp_path_factory.mktemp(case.id) / 'work')
+        argv = [a.format(**dict(inputs, W=str(work))) for a in case.argv]
+        runs[case.id] = (case, work, argv)
+    before = {name: _snapshot(*_watched(inputs, work)) for name, (_, work, _) in runs.items()}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        done = dict(zip(runs, pool.map(lambda r: _run_script(r[0], r[2], _case_env(r[0])), runs.values())))
+    return {name: (work, *done[name], before[name], _snapshot(*_watched(inputs, work)))
+            for name, (_, work, _) in runs.items()}
+
+
+@pytest.mark.parametrize('case', [pytest.param(c, id=c.id, marks=c.marks) for c in CASES])
+def test_bad_input_is_one_line(case, inputs, tmp_path, capfd, monkeypatch, request):
+    if case.how == 'proc':  # the script in a fresh process, run with the others (fixture scripts)
+        work, code, output, before, after = request.getfixturevalue('scripts')[case.id]
+        names = dict(inputs, W=str(work))
     else:
+        work = _work_dir(tmp_path / 'work')
+        names = dict(inputs, W=str(work))
+        argv = [a.format(**names) for a in case.argv]
+        for key in LAUNCH_ENV:
+            monkeypatch.delenv(key, raising=False)
+        for key, value in (case.env or {}).items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv('LOCAL_RANK', '0')  # the commands set it for mmengine; restored afterwards
+        before = _snapshot(*_watched(inputs, work))
         code, output = _run_main(case, argv, capfd)
+        after = _snapshot(*_watched(inputs, work))
 
     lines = [line for line in output.splitlines() if line.strip()]
     assert code != 0, f'exit status 0 for bad input {case.id}:\n{output[-3000:]}'
@@ -560,7 +600,6 @@ def test_bad_input_is_one_line(case, inputs, tmp_path, capfd, monkeypatch):
     assert 'error: ' in last, last
     for piece in case.expect + (('allowed',) if case.allowed else ()):
         assert piece.format(**names) in last, f'{piece.format(**names)!r} not in {last!r}'
-    after = _snapshot(*watched)
     assert {p: v for p, v in after.items() if p in before} == before, 'an existing file changed'
     new = sorted(set(after) - set(before))
     if case.logs:  # failed while training: the Runner's logs may be in the work dir, no checkpoint

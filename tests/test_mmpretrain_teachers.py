@@ -19,6 +19,7 @@ from emanplug.cli import fake_imagenet, train
 from emanplug.errors import ConfigError
 from emanplug.models.averaged_teacher import AveragedModelTeacher
 from imagenet_smoke_driver import write_cell
+from speedups import run_side_by_side
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE_DIR = ROOT / 'configs' / 'mmpretrain_recipe'
@@ -156,7 +157,7 @@ def test_resume_keeps_the_teacher_and_its_steps(imagenet, tmp_path):
     assert ckpt['meta']['emanplug_averaged_teachers'][0]['scheme'] == 'bn-eman'
 
 
-@pytest.mark.parametrize('hooks, message', [
+BAD_HOOKS = [
     ("[dict(type='EMANTeacherHook', scheme='bn-shufflebn')]",
      "scheme 'bn-shufflebn' needs its own teacher forward, which mmpretrain models bypass; "
      'allowed: bn-bn, bn-eman'),
@@ -164,17 +165,31 @@ def test_resume_keeps_the_teacher_and_its_steps(imagenet, tmp_path):
      "EMANTeacherHook.scheme: scheme='bn-fancy' is unknown; allowed:"),
     ("[dict(type='EMANTeacherHook'), dict(type='EMANHook')]",
      'EMANTeacherHook: the config also has EMANHook'),
-])
-def test_bad_teacher_hook_settings_are_one_line(hooks, message, imagenet, tmp_path):
+]
+
+
+@pytest.fixture(scope='module')
+def bad_hook_runs(imagenet, tmp_path_factory):
+    """tools/train.py on the MoCo recipe with each of BAD_HOOKS, each in a fresh process of its
+    own, all started at once (mostly imports on one core each: side by side on 2 cores they take
+    about half the time): ``{hooks: (returncode, stdout, stderr)}``."""
     recipe, _ = RECIPES['MoCo']
-    cell = small_config(recipe, imagenet, tmp_path, f'custom_hooks = {hooks}')
-    result = subprocess.run([sys.executable, str(ROOT / 'tools' / 'train.py'), cell,
-                             '--work-dir', str(tmp_path / 'w')],
-                            capture_output=True, text=True, timeout=600, cwd=ROOT)
-    assert result.returncode != 0
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith('error: ') and message in last, result.stderr[-2000:]
-    assert 'Traceback' not in result.stderr
+    commands = []
+    for hooks, _ in BAD_HOOKS:
+        folder = tmp_path_factory.mktemp('bad_hooks')
+        cell = small_config(recipe, imagenet, folder, f'custom_hooks = {hooks}')
+        commands.append([sys.executable, str(ROOT / 'tools' / 'train.py'), cell, '--work-dir', str(folder / 'w')])
+    results = run_side_by_side(commands, timeout=600, cwd=ROOT)
+    return {hooks: result for (hooks, _), result in zip(BAD_HOOKS, results)}
+
+
+@pytest.mark.parametrize('hooks, message', BAD_HOOKS)
+def test_bad_teacher_hook_settings_are_one_line(hooks, message, bad_hook_runs):
+    returncode, _, stderr = bad_hook_runs[hooks]
+    assert returncode != 0
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and message in last, stderr[-2000:]
+    assert 'Traceback' not in stderr
 
 
 def test_teacher_hook_refuses_a_model_without_an_averaged_teacher():

@@ -8,7 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = str(ROOT / 'configs/quickstart/mocov2_resnet18-w32_1xb64-coslr-20e_digits_bn-eman.py')
-ONE_EPOCH = ['--cfg-options', 'train_cfg.max_epochs=1']
+# one short epoch: 13 train images per class (130 images, 2 iterations of 64)
+ONE_EPOCH = ['--cfg-options', 'train_cfg.max_epochs=1', 'train_dataloader.dataset.num_per_class=13']
 
 
 def test_table_runs_skips_finished_and_summarises(tmp_path, capsys):

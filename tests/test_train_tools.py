@@ -32,12 +32,14 @@ class InterruptAfterEpoch(Hook):
             raise Interrupted
 
 
-def write_config(tmp_path, base, cifar_root, extra='', hooks="dict(type='EMANHook')"):
+def write_config(tmp_path, base, cifar_root, extra='', hooks="dict(type='EMANHook')", images=None):
+    """A 3-epoch config on the test data, batches of 16 (of the first ``images`` images only)."""
     cfg = tmp_path / 'cfg.py'
+    indices = '' if images is None else f', indices={images}'
     cfg.write_text(
         f"_base_ = {str(ROOT / base)!r}\n"
         f"train_dataloader = dict(batch_size=16, num_workers=0, persistent_workers=False,"
-        f" dataset=dict(data_root={str(cifar_root)!r}))\n"
+        f" dataset=dict(data_root={str(cifar_root)!r}{indices}))\n"
         "train_cfg = dict(max_epochs=3)\n"
         "model = dict(backbone=dict(stem_channels=16, base_channels=16), neck=dict(in_channels=128))\n"
         "warmup_epochs = 1\n"
@@ -54,19 +56,21 @@ def test_resume_reaches_the_same_state_as_an_uninterrupted_run(base, cifar_root,
     knn = ("dict(type='KNNEvalHook', interval=1, k=5, batch_size=64, num_workers=0, "
            "bank=dict(data_prefix='train', pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]), "
            "query=dict(data_prefix='test', pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]))")
-    full_cfg = write_config(tmp_path / 'a', base, cifar_root, hooks=f"dict(type='EMANHook'), {knn}") \
-        if (tmp_path / 'a').mkdir() is None else None
+    # 2 iterations per epoch (32 images): the cut run stops after iteration 2 of 6
+    full_cfg = write_config(tmp_path / 'a', base, cifar_root, hooks=f"dict(type='EMANHook'), {knn}",
+                            images=32) if (tmp_path / 'a').mkdir() is None else None
     full = train.run([full_cfg, '--work-dir', str(tmp_path / 'full')])
 
     (tmp_path / 'b').mkdir()
     cut_cfg = write_config(tmp_path / 'b', base, cifar_root,
-                           hooks=f"dict(type='EMANHook'), {knn}, dict(type='InterruptAfterEpoch', n=1)")
+                           hooks=f"dict(type='EMANHook'), {knn}, dict(type='InterruptAfterEpoch', n=1)",
+                           images=32)
     with pytest.raises(Interrupted):
         train.run([cut_cfg, '--work-dir', str(tmp_path / 'cut')])
     assert (tmp_path / 'cut' / 'epoch_1.pth').exists()
     resumed = train.run([full_cfg, '--work-dir', str(tmp_path / 'cut'), '--resume'])
 
-    assert resumed.iter == full.iter and resumed.epoch == full.epoch == 3
+    assert resumed.iter == full.iter == 6 and resumed.epoch == full.epoch == 3
     a, b = full.model.state_dict(), resumed.model.state_dict()
     assert any(k.startswith('teacher.') for k in a)
     for name in a:
