@@ -12,7 +12,11 @@ short, by a generated config that inherits the real one: 2 images per process, 2
 no dataloader workers.  ``data/cifar10/`` becomes DATA_ROOT; every split file a config names
 becomes ``DATA_ROOT/splits/smoke_test.txt`` (``test_*`` splits) or ``smoke_train.txt``
 (written by the test); a ``work_dirs/RUN/epoch_N.pth`` the benchmarks start from becomes that
-run's smoke checkpoint, trained first when it is missing.  The frozen benchmarks
+run's smoke checkpoint, trained first when it is missing; the family linear benchmarks
+(``configs/{mocov2,byol}/benchmarks/``), whose ImageNet-stem backbone
+runs with BN in eval mode, start from a random torchvision ResNet-18 in the official MoCo-EMAN /
+BYOL-EMAN layout instead (a 2-iteration run's BN statistics are not its features' yet: frozen in
+eval mode they grow them to ~1e21, and the first step of lr 30 / 0.4 ends in NaN).  The frozen benchmarks
 (``configs/*/benchmarks/*_frozen_cifar10.py``: nothing to train) are evaluated instead, by
 ``emanplug.cli.test.run --protocol knn`` from that checkpoint, in this process group.
 
@@ -25,6 +29,7 @@ import copy
 import json
 import os
 import os.path as osp
+import re
 import sys
 import time
 
@@ -44,11 +49,34 @@ def overrides(config, data_root, work_root):
             return osp.join(data_root, 'splits', f'smoke_{subset}.txt')
         if text.startswith(CIFAR):
             return osp.join(data_root, text[len(CIFAR):])
+        if linear and CHECKPOINT_REF.match(text):
+            return official_checkpoint(config, work_root)
         return smoke_checkpoint(text, work_root)
+    linear = re.search(r'/(mocov2|byol)/benchmarks/', config.replace(os.sep, '/')) and not is_frozen(config)
     full = Config.fromfile(config).to_dict()
     cfg = rewrite(copy.deepcopy(full), path)
     shorten(cfg)
     return changed(cfg, full)
+
+
+def official_checkpoint(config, work_root):
+    """The official-layout ResNet-18 (random torchvision weights) a linear benchmark of
+    ``config``'s family starts from (written by :func:`main`)."""
+    family = 'byol' if '/byol/' in config.replace(os.sep, '/') else 'mocov2'
+    return osp.join(work_root, f'official_{family}_resnet18.pth.tar')
+
+
+def write_official_checkpoints(work_root):
+    import torch
+    import torchvision
+    from test_pretrained_layouts import official_byol, official_moco
+
+    def resnet18(seed):
+        torch.manual_seed(seed)
+        return {k: v for k, v in torchvision.models.resnet18().state_dict().items() if not k.startswith('fc.')}
+    os.makedirs(work_root, exist_ok=True)
+    for family, layout in (('mocov2', official_moco), ('byol', official_byol)):
+        torch.save(layout(resnet18(0), resnet18(1)), official_checkpoint(f'configs/{family}/x.py', work_root))
 
 
 def main(data_root, work_root, out_file, *groups):
@@ -69,6 +97,10 @@ def main(data_root, work_root, out_file, *groups):
     summary = {}
     start = time.perf_counter()
     with distributed('pytorch', timeout=120):  # one process group for every config
+        import torch.distributed as dist
+        if dist.get_rank() == 0:
+            write_official_checkpoints(work_root)
+        dist.barrier()
         for configs in members.values():
             for config in configs:
                 if not is_frozen(config):

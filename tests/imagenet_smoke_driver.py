@@ -166,6 +166,7 @@ def make_probe():
     from mmengine.model import is_model_wrapper
 
     from emanplug.checkpoint_files import load_checkpoint_file
+    from emanplug.models.pretrained import find_layout
 
     class InitProbe(Hook):
         priority = 'LOWEST'  # after every other hook's before_train (EMANHook's included)
@@ -179,7 +180,8 @@ def make_probe():
             if path is None:
                 return
             state = load_checkpoint_file(path, map_location='cpu')['state_dict']
-            ref = state['backbone.conv1.weight']
+            state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+            ref = state[find_layout(state, path).student + 'conv1.weight']  # the student's, in any layout
             teacher = getattr(model, 'teacher', None)
             self.result = dict(
                 checkpoint=path,
@@ -280,11 +282,10 @@ def hook_options(data_root, size=None):
 
 
 def evaluate_frozen_config(config, checkpoint, protocol, options, work_root, summary):
-    """``emanplug-test CONFIG CHECKPOINT --protocol PROTOCOL --cfg-options ...`` (emanplug.cli.test.run)
-    in each process of this process group (the hook shards the bank over them).  ``--launcher
-    none``: with ``--launcher pytorch`` the Runner wraps the frozen model in DDP, which refuses a
-    model without a trainable parameter (RuntimeError "DistributedDataParallel is not needed when
-    a module doesn't have any parameter that requires a gradient"): an emanplug-test bug, reported."""
+    """``emanplug-test CONFIG CHECKPOINT --protocol PROTOCOL --launcher pytorch --cfg-options ...``
+    (emanplug.cli.test.run) in each process of this process group: the hook shards the bank over
+    them (the Runner leaves the frozen, headless model unwrapped: DDP refuses a model without a
+    trainable parameter)."""
     import torch.distributed as dist
 
     from emanplug.cli import test
@@ -292,7 +293,7 @@ def evaluate_frozen_config(config, checkpoint, protocol, options, work_root, sum
     entry = summary.setdefault(name, {})
     start = time.perf_counter()
     try:
-        results = test.run([config, checkpoint, '--protocol', protocol, '--launcher', 'none',
+        results = test.run([config, checkpoint, '--protocol', protocol, '--launcher', 'pytorch',
                             '--work-dir', osp.join(work_root, name), '--cfg-options', *options])
         entry.update(frozen=True, protocol=protocol, checkpoint=checkpoint,
                      results={k: float(v) for k, v in results.items()})

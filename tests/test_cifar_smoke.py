@@ -75,11 +75,12 @@ def test_every_small_config_trains_two_iterations(group, small_runs):
             assert run['teacher_dtypes'] == ['torch.float32'], name
         if name.startswith(('fixmatch_', 'linear_', 'finetune_')):  # validated after the 2nd iteration
             assert any(k.endswith('top1') for k in run['val']), (name, run['val'])
-        if pretraining:  # linear on 100 / 10 / 1 %: validated, the backbone of the family's BN/EMAN run
+        if pretraining:  # linear on 100 / 10 / 1 %: validated, from a released-layout ResNet-18 (the driver's doc)
             assert any(k.endswith('top1') for k in run['val']), (name, run['val'])
             init = run['init']
             assert init and init['student'] and init['teacher'] is None, (name, init)
-            assert init['checkpoint'].endswith(pretraining), (name, init)
+            family = name.split('_')[1].split('-')[0]
+            assert init['checkpoint'].endswith(f'official_{family}_resnet18.pth.tar'), (name, init)
         if name.startswith(('linear_', 'finetune_')):  # the backbone of the MoCo run's student
             init = run['init']
             assert init and init['student'], (name, init)

@@ -86,7 +86,9 @@ def test_the_table_reads_every_finished_run_and_averages_the_label_sets(tmp_path
         for s, acc in enumerate(per_set):
             d = tmp_path / 'linear-1pct' / f'set{s}' / f'lr-{value}'
             d.mkdir(parents=True)
-            (d / 'result.json').write_text(json.dumps(dict(value=float(value), top1=acc, top5=acc + 20, label_set=s)))
+            (d / 'result.json').write_text(json.dumps(dict(
+                value=float(value), top1=acc, top5=acc + 20, label_set=s, checkpoint='x.pth', model='student',
+                config='configs/mocov2/benchmarks/resnet50_mocov2-pre_8xb32-linear-steplr-50e_in1k-1pct.py')))
     metrics = dict(top1=58.25, mAP=39.5, recall=24.0, **{f'{k}shot': 10.0 + k for k in (1, 2, 4, 8, 16)},
                    **{f'{k}shot_std': 0.5 for k in (1, 2, 4, 8, 16)})
     for protocol, keys in (('knn', ['top1']), ('retrieval', ['mAP', 'recall']),
@@ -103,6 +105,12 @@ def test_the_table_reads_every_finished_run_and_averages_the_label_sets(tmp_path
     assert '| retrieval | mAP / recall | 39.50 / 24.00 | 39.8 / 24.3 |' in table
     assert ('| lowshot | top-1 at k = 1, 2, 4, 8, 16 | 11.00 +- 0.50, 12.00 +- 0.50, 14.00 +- 0.50, 18.00 +- 0.50, '
             '26.00 +- 0.50 | 29.3, 36.0, 41.6, 46.9, 50.8 |') in table  # Table 5, ImageNet
+    # --table rewrites it from the records alone (no checkpoint needed)
+    (tmp_path / 'table.md').unlink()
+    assert evaluate.run(['--table', str(tmp_path)]) == found and (tmp_path / 'table.md').read_text() == table
+    with pytest.raises(ConfigError, match=r'--table .*: no finished run \(\*/result.json\) there; allowed: a work '
+                                          r'dir of emanplug-eval$'):
+        evaluate.run(['--table', str(tmp_path / 'linear-1pct' / 'set0' / 'lr-15' / 'nothing')])
 
 
 @pytest.fixture(scope='module')
@@ -158,3 +166,17 @@ def test_frozen_protocols_of_a_released_checkpoint(tmp_path, fake_imagenet, capf
     assert 'feature bank: 32 of 64 bank' in (tmp_path / 'two' / 'knn' / 'run.out').read_text()
     assert two['knn'][0]['metrics'] == results['knn'][0]['metrics']
     assert two['retrieval'][0]['metrics'] == pytest.approx(results['retrieval'][0]['metrics'], abs=1e-4)
+
+
+def test_the_committed_cifar10_table_is_what_its_records_give(tmp_path):
+    """docs/results/runs/eval_cifar10_*/table.md: emanplug-eval's table of a CIFAR-10 pretraining
+    record of this repository, rewritten from its committed run records by --table."""
+    import shutil
+    committed = sorted((ROOT / 'docs' / 'results' / 'runs').glob('eval_cifar10_*/table.md'))
+    assert committed, 'no committed emanplug-eval table of a CIFAR-10 run'
+    for table in committed:
+        copy = tmp_path / table.parent.name
+        shutil.copytree(table.parent, copy)
+        (copy / 'table.md').unlink()
+        evaluate.run(['--table', str(copy)])
+        assert (copy / 'table.md').read_text() == table.read_text(), table

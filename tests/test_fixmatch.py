@@ -225,7 +225,7 @@ def test_backbone_from_a_moco_teacher_and_test_tool(cifar_root, tmp_path):
     linear.write_text(
         f"_base_ = {str(ROOT / 'configs/benchmarks/linear_resnet18_1xb256-coslr-100e_cifar10-10pct.py')!r}\n"
         f"model = dict(backbone=dict(stem_channels=16, base_channels=16, init_cfg=dict("
-        f"checkpoint={str(ckpt)!r}, prefix='teacher.module.backbone.')), head=dict(in_channels=128))\n"
+        f"checkpoint={str(ckpt)!r}, model='teacher')), head=dict(in_channels=128))\n"
         f"train_dataloader = dict(batch_size=10, num_workers=0, persistent_workers=False, dataset=dict("
         f"split_file={split!r}, dataset=dict(data_root={str(cifar_root)!r})))\n"
         f"val_dataloader = dict(batch_size=40, num_workers=0, dataset=dict(data_root={str(cifar_root)!r}))\n"

@@ -7,6 +7,7 @@ resumable, into one Markdown table beside the paper's numbers.
                   [--family mocov2|byol] [--dataset in1k|cifar10] [--model student|teacher]
                   [--work-dir DIR] [--procs N] [--no-grid] [--label-sets N]
                   [--cfg-options key=value ...] [--dry-run]
+    emanplug-eval --table WORK_DIR          (only rewrite WORK_DIR/table.md from its records)
     (in a checkout: python tools/eval.py ...)
 
 CONFIG_OR_CKPT: a pretraining config of emanplug (its run's last checkpoint,
@@ -55,7 +56,7 @@ FAMILIES = {'EMAMoCo': 'mocov2', 'EMABYOL': 'byol', 'MoCo': 'mocov2', 'BYOL': 'b
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog='emanplug-eval', description=__doc__.split('\n')[0])
-    parser.add_argument('source', metavar='CONFIG_OR_CKPT')
+    parser.add_argument('source', metavar='CONFIG_OR_CKPT', nargs='?')
     parser.add_argument('--protocols', nargs='+', default=['linear-10pct'], choices=PROTOCOLS)
     parser.add_argument('--family', choices=sorted(set(FAMILIES.values())),
                         help='default: read from the config or the checkpoint')
@@ -70,7 +71,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="label sets per 1 %% / 10 %% protocol (default: the config's label_sets)")
     parser.add_argument('--cfg-options', nargs='+', default=[], help='passed to every run')
     parser.add_argument('--dry-run', action='store_true', help='print what would run')
+    parser.add_argument('--table', metavar='WORK_DIR',
+                        help='only rewrite WORK_DIR/table.md from the runs finished there (no checkpoint needed)')
     args = parser.parse_args(argv)
+    if (args.source is None) == (args.table is None):
+        parser.error('give CONFIG_OR_CKPT, or --table WORK_DIR alone')
     if args.label_sets is not None and args.label_sets < 1:
         parser.error(f'argument --label-sets: {args.label_sets} is not allowed; allowed: an integer >= 1')
     if args.procs < 1:
@@ -456,12 +461,29 @@ def finished(work: str) -> Dict[str, List[dict]]:
     return found
 
 
+def rewrite_table(work: str) -> Dict[str, List[dict]]:
+    """``WORK_DIR/table.md`` from the runs finished there (``--table``): the family and the
+    dataset from their configs' paths, the checkpoint and the network from their records."""
+    found = finished(work)
+    runs = [r for rs in found.values() for r in rs]
+    if not runs:
+        raise ConfigError(f'--table {work}: no finished run (*/result.json) there; allowed: a work dir of emanplug-eval')
+    first = runs[0]
+    family = first['config'].split('/')[1]
+    dataset = next(d for d in DATASETS if f'_{d}' in first['config'])
+    write_table(osp.join(work, 'table.md'), family, dataset, first['checkpoint'], first['model'], found)
+    print(f"table: {osp.join(work, 'table.md')}")
+    return found
+
+
 def run(argv: Optional[Sequence[str]] = None) -> Dict[str, List[dict]]:
     """Run the protocol runs that are not finished and write the table; returns the results
     per protocol."""
     from ..registry import register_all_modules
     register_all_modules()
     args = parse_args(argv)
+    if args.table:
+        return rewrite_table(args.table)
     checkpoint, family, dataset = resolve_source(args.source, args.family, args.dataset)
     work = args.work_dir or osp.join('work_dirs', 'eval_' + osp.splitext(osp.basename(args.source))[0])
     configs = {p: protocol_config(family, p, dataset) for p in args.protocols}  # every one exists

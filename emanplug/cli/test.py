@@ -96,6 +96,8 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
         raise ConfigError(f'{args.config}: nothing to evaluate; allowed: a config with '
                           'test_dataloader + test_evaluator, or a KNNEvalHook in custom_hooks')
     with distributed(args.launcher, cfg.env_cfg.dist_cfg.get('timeout')):
+        if pretrained:  # a frozen model without head: nothing for DDP to wrap (it refuses one);
+            cfg.launcher = 'none'  # the hook shards the bank over the process group started above
         runner = build_runner(cfg)
         if pretrained:
             (runner.model.module if hasattr(runner.model, 'module') else runner.model).init_weights()
@@ -109,9 +111,10 @@ def run(argv: Optional[Sequence[str]] = None) -> dict:
                                   epoch=checkpoint.get('meta', {}).get('epoch', 0))
         if args.precise_bn:
             results.update(precise_bn_knn(hook, runner, args.precise_bn))
-    os.makedirs(cfg.work_dir, exist_ok=True)
-    with open(osp.join(cfg.work_dir, f'{args.protocol}_results.json'), 'w') as f:
-        json.dump(dict(results, checkpoint=args.checkpoint), f, indent=2)
+    if int(os.environ.get('RANK', 0)) == 0:  # every process has the same results
+        os.makedirs(cfg.work_dir, exist_ok=True)
+        with open(osp.join(cfg.work_dir, f'{args.protocol}_results.json'), 'w') as f:
+            json.dump(dict(results, checkpoint=args.checkpoint), f, indent=2)
     print(json.dumps(results))
     return results
 

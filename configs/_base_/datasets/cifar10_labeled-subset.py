@@ -23,7 +23,7 @@ train_dataloader = dict(
                  dataset=dict(type='CustomDataset', data_root=data_root, data_prefix='train',
                               pipeline=train_pipeline)))
 val_dataloader = dict(
-    batch_size=512, num_workers=2, persistent_workers=True,
+    batch_size=512, num_workers=2,
     sampler=dict(type='DefaultSampler', shuffle=False), collate_fn=dict(type='default_collate'),
     dataset=dict(type='CustomDataset', data_root=data_root, data_prefix='test', pipeline=test_pipeline))
 val_evaluator = dict(type='Accuracy', topk=(1, 5))
