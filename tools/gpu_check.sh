@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The prepared GPU check (bench/gpu_check.py): on a CUDA machine, in under 8 minutes, the CUDA
 # tests, then MoCo v2 / BYOL / FixMatch ResNet-50 at 224 px with --amp and nccl on 1 GPU (and 2
-# where there are 2), BN/BN vs BN/EMAN (and SyncBN/SyncBN); writes docs/bench/gpu.md.  Without
+# where there are 2), BN/BN vs BN/EMAN (and SyncBN/SyncBN), then a short emanplug-eval (linear on
+# 1 %, kNN with the float16 bank); writes docs/bench/gpu.md.  Without
 # CUDA it checks the stack (versions, every method's model built) and says in one line that it
 # skipped the rest, writes nothing and exits 0.
 #   bash tools/gpu_check.sh [--wheelhouse DIR] [--steps 25] [--warmup 5] [--budget 450] [--out docs/bench/gpu.md]
