@@ -41,6 +41,7 @@ import os
 import os.path as osp
 import re
 import subprocess
+import sys
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -299,7 +300,6 @@ def _record(path: str, result: dict) -> dict:
 
 def _call(cmd: List[str], directory: str) -> int:
     """Run ``cmd`` with its output in ``directory/run.out`` (tools/dist_*.sh start this Python)."""
-    import sys
     os.makedirs(directory, exist_ok=True)
     env = dict(os.environ, EMANPLUG_PYTHON=os.environ.get('EMANPLUG_PYTHON', sys.executable))
     with open(osp.join(directory, 'run.out'), 'a') as log:
@@ -417,7 +417,6 @@ def memory_estimate(config: str, options: Sequence[str], procs: int) -> str:
 
 def run_frozen(args, protocol: str, config: str, checkpoint: str, work: str) -> List[dict]:
     """The emanplug-test run of a frozen protocol; returns its result (one)."""
-    import sys
     directory = osp.join(work, protocol)
     result_file = osp.join(directory, 'result.json')
     if osp.isfile(result_file):
@@ -467,7 +466,8 @@ def rewrite_table(work: str) -> Dict[str, List[dict]]:
     found = finished(work)
     runs = [r for rs in found.values() for r in rs]
     if not runs:
-        raise ConfigError(f'--table {work}: no finished run (*/result.json) there; allowed: a work dir of emanplug-eval')
+        raise ConfigError(f'--table {work}: no finished run (*/result.json) there; '
+                          'allowed: a work dir of emanplug-eval')
     first = runs[0]
     family = first['config'].split('/')[1]
     dataset = next(d for d in DATASETS if f'_{d}' in first['config'])
